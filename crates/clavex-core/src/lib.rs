@@ -1,0 +1,83 @@
+//! The domain of Clavex: organizations, users, groups, OAuth clients, admin tokens, signing keys and
+//! the audit trail, with every validation rule and permission check.
+//!
+//! The Admin API, the CLI and (later) the console all call these functions, so they cannot disagree.
+//! Nothing here knows about HTTP; time comes from the `Clock`, never from the system directly.
+
+pub mod actor;
+pub mod admin_tokens;
+pub mod clients;
+pub mod clock;
+mod error;
+pub mod events;
+pub mod groups;
+pub mod keys;
+pub mod orgs;
+pub mod pagination;
+pub mod users;
+pub mod validate;
+mod views;
+
+use std::sync::Arc;
+
+pub use actor::{Actor, Principal};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{CoreError, CoreResult};
+
+use clavex_crypto::master_key::MasterKey;
+use clavex_store::Store;
+
+/// What the domain needs from configuration.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    /// The public URL without a trailing slash; an org's issuer is `{public_url}/{slug}`.
+    pub public_url: String,
+    pub access_token_ttl_seconds: i64,
+    pub id_token_ttl_seconds: i64,
+    pub refresh_token_ttl_seconds: i64,
+}
+
+impl CoreSettings {
+    /// How long a retired signing key stays published: until every token it signed has expired.
+    pub fn key_retention_seconds(&self) -> i64 {
+        self.access_token_ttl_seconds.max(self.id_token_ttl_seconds) + 60
+    }
+}
+
+/// The domain services over one store. Cheap to clone; pass it explicitly, never as a global.
+#[derive(Clone)]
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub master_key: Arc<MasterKey>,
+    pub settings: Arc<CoreSettings>,
+}
+
+impl Core {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        master_key: MasterKey,
+        settings: CoreSettings,
+    ) -> Self {
+        Core {
+            store,
+            clock,
+            master_key: Arc::new(master_key),
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn issuer(&self, slug: &str) -> String {
+        format!("{}/{slug}", self.settings.public_url)
+    }
+}
+
+/// A fresh random identifier for rows (users' ids are their `sub`, so they must never repeat).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,165 @@
+//! The storage contract: every operation Clavex needs from a database.
+//!
+//! Rules every implementation keeps (the conformance suite checks them):
+//! - Each method is one transaction: it happens whole or not at all. Mutations take the audit
+//!   `Event` that records them and write it in that same transaction.
+//! - Look-ups return `Ok(None)` for a missing row; a uniqueness violation is
+//!   `StoreError::Conflict { field }`.
+//! - Every call below the org level takes the org id, and a row of another org is never found,
+//!   updated or deleted through it.
+//! - Lists are ordered oldest first and paginated by `PageRequest`.
+//! - Times are UTC unix seconds supplied by the caller; the store never reads a clock.
+
+use async_trait::async_trait;
+
+use crate::{
+    AdminToken, Client, ClientSecret, Event, EventFilter, Group, Org, Page, PageRequest,
+    SigningKeyRecord, StoreError, User,
+};
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Everything Clavex stores, one area per trait so that each backend module implements one.
+#[async_trait]
+pub trait Store:
+    OrgStore + AdminTokenStore + ClientStore + UserStore + GroupStore + KeyStore + EventStore
+{
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<()>;
+}
+
+#[async_trait]
+pub trait OrgStore: Send + Sync + 'static {
+    /// Inserts the org together with its first signing key.
+    async fn create_org(&self, org: &Org, key: &SigningKeyRecord, event: &Event) -> Result<()>;
+    async fn get_org(&self, id: &str) -> Result<Option<Org>>;
+    async fn get_org_by_slug(&self, slug: &str) -> Result<Option<Org>>;
+    /// Lists orgs; with `only`, at most that one org (for org-scoped callers).
+    async fn list_orgs(&self, only: Option<&str>, page: PageRequest) -> Result<Page<Org>>;
+    /// Replaces the mutable fields (name, signing_alg, updated_at). `NotFound` if it is gone.
+    async fn update_org(&self, org: &Org, event: &Event) -> Result<()>;
+    /// Deletes the org and everything under it. `Ok(false)` if it did not exist.
+    async fn delete_org(&self, id: &str, event: &Event) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait AdminTokenStore: Send + Sync + 'static {
+    async fn create_admin_token(&self, token: &AdminToken, event: &Event) -> Result<()>;
+    /// Makes a superadmin token named `token.name` exist with exactly this hash (bootstrap).
+    /// Returns true when anything changed.
+    async fn ensure_admin_token(&self, token: &AdminToken, event: &Event) -> Result<bool>;
+    async fn find_admin_token_by_hash(&self, token_hash: &str) -> Result<Option<AdminToken>>;
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync + 'static {
+    /// Inserts a client and, for confidential clients, its first secret.
+    async fn create_client(
+        &self,
+        client: &Client,
+        secret: Option<&ClientSecret>,
+        event: &Event,
+    ) -> Result<()>;
+    async fn get_client(&self, org_id: &str, client_id: &str) -> Result<Option<Client>>;
+    async fn list_clients(&self, org_id: &str, page: PageRequest) -> Result<Page<Client>>;
+    /// Replaces every mutable field of the client. `NotFound` if it is gone.
+    async fn update_client(&self, client: &Client, event: &Event) -> Result<()>;
+    async fn delete_client(&self, org_id: &str, client_id: &str, event: &Event) -> Result<bool>;
+    /// Adds `secret` as the current secret; every other secret of the client expires at
+    /// `old_expires_at` (or earlier if it already did). `NotFound` if the client is gone.
+    async fn rotate_client_secret(
+        &self,
+        org_id: &str,
+        client_id: &str,
+        secret: &ClientSecret,
+        old_expires_at: i64,
+        event: &Event,
+    ) -> Result<()>;
+    /// The secrets of a client that are still valid at `now`.
+    async fn client_secrets(
+        &self,
+        org_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Vec<ClientSecret>>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
+    async fn create_user(&self, user: &User, event: &Event) -> Result<()>;
+    async fn get_user(&self, org_id: &str, id: &str) -> Result<Option<User>>;
+    /// Finds a user by normalized username or email (see `normalize_login`).
+    async fn find_user_by_login(&self, org_id: &str, login_norm: &str) -> Result<Option<User>>;
+    /// Lists users; `search` matches a case-insensitive substring of username, email or name.
+    async fn list_users(
+        &self,
+        org_id: &str,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<User>>;
+    /// Replaces every mutable field of the user. `NotFound` if it is gone.
+    async fn update_user(&self, user: &User, event: &Event) -> Result<()>;
+    /// Deletes the user and its group memberships.
+    async fn delete_user(&self, org_id: &str, id: &str, event: &Event) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait GroupStore: Send + Sync + 'static {
+    async fn create_group(&self, group: &Group, event: &Event) -> Result<()>;
+    async fn get_group(&self, org_id: &str, name: &str) -> Result<Option<Group>>;
+    async fn list_groups(&self, org_id: &str, page: PageRequest) -> Result<Page<Group>>;
+    /// Deletes the group and its memberships.
+    async fn delete_group(&self, org_id: &str, name: &str, event: &Event) -> Result<bool>;
+    /// Adds a member; `Ok(false)` when it already was one (no event is written then).
+    /// `NotFound` when the group or the user is not in this org.
+    async fn add_group_member(
+        &self,
+        org_id: &str,
+        group_name: &str,
+        user_id: &str,
+        now: i64,
+        event: &Event,
+    ) -> Result<bool>;
+    /// Removes a member; `Ok(false)` when it was not one.
+    async fn remove_group_member(
+        &self,
+        org_id: &str,
+        group_name: &str,
+        user_id: &str,
+        event: &Event,
+    ) -> Result<bool>;
+    async fn list_group_members(
+        &self,
+        org_id: &str,
+        group_name: &str,
+        page: PageRequest,
+    ) -> Result<Page<User>>;
+    /// Names of the user's groups, sorted.
+    async fn user_group_names(&self, org_id: &str, user_id: &str) -> Result<Vec<String>>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync + 'static {
+    /// Every key of the org that has not expired at `now`, newest first.
+    async fn list_signing_keys(&self, org_id: &str, now: i64) -> Result<Vec<SigningKeyRecord>>;
+    /// Inserts `key`; every other key that still signs is retired at `key.active_from` and
+    /// expires at `old_expires_at`.
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        old_expires_at: i64,
+        event: &Event,
+    ) -> Result<()>;
+}
+
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Records an event that is not part of another change (e.g. a failed sign-in).
+    async fn append_event(&self, event: &Event) -> Result<()>;
+    async fn list_events(
+        &self,
+        org_id: &str,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>>;
+}

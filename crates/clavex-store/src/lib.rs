@@ -1,0 +1,21 @@
+//! The storage contract of Clavex and its SQL backend.
+//!
+//! `records` holds plain rows, `Store` (in `contract`) describes every operation, `StoreError` what can
+//! go wrong, `conformance` is the suite every backend must pass, and `sql` implements the contract on
+//! SQLite and PostgreSQL through one portable code path. Nothing here knows about HTTP or validation:
+//! callers hand in rows that are already valid.
+
+pub mod conformance;
+mod contract;
+mod error;
+mod page;
+mod records;
+mod sql;
+
+pub use contract::{
+    AdminTokenStore, ClientStore, EventStore, GroupStore, KeyStore, OrgStore, Store, UserStore,
+};
+pub use error::StoreError;
+pub use page::{Page, PageRequest};
+pub use records::*;
+pub use sql::{Backend, SqlStore};

@@ -1,0 +1,46 @@
+//! The audit trail: appended, filtered, never updated.
+
+use async_trait::async_trait;
+use sqlx::AssertSqlSafe;
+
+use super::{SqlStore, fetch_limit, insert_event, rows};
+use crate::{Event, EventFilter, EventStore, Page, PageRequest, contract::Result};
+
+#[async_trait]
+impl EventStore for SqlStore {
+    async fn append_event(&self, event: &Event) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        insert_event(&mut conn, event).await
+    }
+
+    async fn list_events(
+        &self,
+        org_id: &str,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>> {
+        // Empty strings and 0/i64::MAX stand for "no filter" so that the statement stays static.
+        let sql = format!(
+            "SELECT {} FROM events WHERE org_id = $1 AND seq > $2 \
+             AND ($3 = '' OR kind = $3) AND ($4 = '' OR actor = $4) AND ($5 = '' OR target = $5) \
+             AND time >= $6 AND time <= $7 ORDER BY seq LIMIT $8",
+            rows::EVENT_COLUMNS
+        );
+        let found = sqlx::query(AssertSqlSafe(sql))
+            .bind(org_id)
+            .bind(page.after.unwrap_or(0))
+            .bind(filter.kind.clone().unwrap_or_default())
+            .bind(filter.actor.clone().unwrap_or_default())
+            .bind(filter.target.clone().unwrap_or_default())
+            .bind(filter.since.unwrap_or(i64::MIN))
+            .bind(filter.until.unwrap_or(i64::MAX))
+            .bind(fetch_limit(page.limit))
+            .fetch_all(&self.pool)
+            .await?;
+        let rows = found
+            .iter()
+            .map(|r| Ok((rows::seq(r)?, rows::event(r)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(rows, page.limit))
+    }
+}

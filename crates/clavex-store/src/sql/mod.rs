@@ -1,0 +1,225 @@
+//! The SQL backend: one portable code path through sqlx's `Any` driver for SQLite and PostgreSQL.
+//!
+//! SQL here is written once with `$1` placeholders, TEXT ids, BIGINT times and TEXT JSON, which both
+//! dialects accept. Migrations differ per backend only where the dialects do (identity columns).
+//! Write transactions on SQLite start with `BEGIN IMMEDIATE` so that two writers queue on the busy
+//! timeout instead of failing with "database is locked" when a read lock would have to be upgraded.
+
+mod clients;
+mod events;
+mod groups;
+mod keys;
+mod orgs;
+mod rows;
+mod tokens;
+mod users;
+
+use std::{str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use sqlx::{
+    AnyPool, Executor,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+};
+
+use crate::{Event, Store, StoreError, contract::Result};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// The store over a connection pool. Cheap to clone.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for SqlStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlStore")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://PATH` creates the file, not its folder).
+    pub async fn connect(url: &str) -> Result<SqlStore> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url).ok_or_else(|| {
+            StoreError::Internal(format!(
+                "unsupported database URL (expected sqlite:// or postgres://): {}",
+                redact_url(url)
+            ))
+        })?;
+        let url = match backend {
+            // Create the file on first start; WAL and the rest are set per connection below.
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(|e| {
+            StoreError::Internal(format!("invalid database URL {}: {e}", redact_url(&url)))
+        })?;
+        let pool_options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(5))
+            .min_connections(0);
+        let pool = match backend {
+            Backend::Sqlite => pool_options
+                .max_connections(8)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // busy_timeout first: the journal_mode switch itself needs a lock.
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options)
+                .await
+                .map_err(StoreError::from)?,
+            Backend::Postgres => pool_options
+                .max_connections(16)
+                .connect_with(options)
+                .await
+                .map_err(StoreError::from)?,
+        };
+        Ok(SqlStore { pool, backend })
+    }
+
+    /// Applies every pending migration. On PostgreSQL the migrator holds an advisory lock, so
+    /// several nodes starting at once run them exactly once.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (at shutdown, or before a test drops its database).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a transaction that will write.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// A consistent copy of a SQLite database into `target` (online, safe while serving).
+    pub async fn backup_sqlite_to(&self, target: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Internal(
+                "backup to a file is only for SQLite; use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        let target = target.to_str().ok_or_else(|| {
+            StoreError::Internal("the backup path is not valid UTF-8".to_string())
+        })?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Hides a password in a database URL before it is shown anywhere.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Writes an audit event inside the caller's transaction.
+async fn insert_event(conn: &mut sqlx::AnyConnection, event: &Event) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO events (id, org_id, time, kind, actor, target, outcome, source_ip, details) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&event.id)
+    .bind(&event.org_id)
+    .bind(event.time)
+    .bind(&event.kind)
+    .bind(&event.actor)
+    .bind(&event.target)
+    .bind(&event.outcome)
+    .bind(&event.source_ip)
+    .bind(event.details.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Lists fetch one row more than asked, to know whether another page follows.
+fn fetch_limit(limit: u32) -> i64 {
+    i64::from(limit) + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
+    }
+}

@@ -1,0 +1,121 @@
+//! Decoding rows into records. Booleans are stored as 0/1 BIGINT and lists as JSON text, the forms
+//! the `Any` driver carries identically on both backends.
+
+use sqlx::{Row, any::AnyRow};
+
+use crate::{Client, Event, Group, Org, SigningKeyRecord, StoreError, User, contract::Result};
+
+fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text)
+        .map_err(|e| StoreError::Internal(format!("corrupt JSON in column {column}: {e}")))
+}
+
+pub(super) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Serializing plain strings and lists cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
+}
+
+pub(super) fn seq(row: &AnyRow) -> Result<i64> {
+    Ok(row.try_get("seq")?)
+}
+
+pub(super) const ORG_COLUMNS: &str = "seq, id, slug, name, signing_alg, created_at, updated_at";
+
+pub(super) fn org(row: &AnyRow) -> Result<Org> {
+    Ok(Org {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        signing_alg: row.try_get("signing_alg")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) const CLIENT_COLUMNS: &str = "seq, id, org_id, client_id, client_name, grant_types, \
+     redirect_uris, post_logout_redirect_uris, scopes, token_endpoint_auth_method, created_at, \
+     updated_at";
+
+pub(super) fn client(row: &AnyRow) -> Result<Client> {
+    Ok(Client {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        client_id: row.try_get("client_id")?,
+        client_name: row.try_get("client_name")?,
+        grant_types: json(row, "grant_types")?,
+        redirect_uris: json(row, "redirect_uris")?,
+        post_logout_redirect_uris: json(row, "post_logout_redirect_uris")?,
+        scopes: json(row, "scopes")?,
+        token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) const USER_COLUMNS: &str = "u.seq, u.id, u.org_id, u.username, u.email, \
+     u.email_verified, u.name, u.given_name, u.family_name, u.password_hash, u.disabled, \
+     u.created_at, u.updated_at";
+
+pub(super) fn user(row: &AnyRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        username: row.try_get("username")?,
+        email: row.try_get("email")?,
+        email_verified: row.try_get::<i64, _>("email_verified")? != 0,
+        name: row.try_get("name")?,
+        given_name: row.try_get("given_name")?,
+        family_name: row.try_get("family_name")?,
+        password_hash: row.try_get("password_hash")?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) const GROUP_COLUMNS: &str = "seq, id, org_id, name, description, created_at";
+
+pub(super) fn group(row: &AnyRow) -> Result<Group> {
+    Ok(Group {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(super) const KEY_COLUMNS: &str = "kid, org_id, alg, public_jwk, private_sealed, created_at, \
+     active_from, retired_at, expires_at";
+
+pub(super) fn signing_key(row: &AnyRow) -> Result<SigningKeyRecord> {
+    Ok(SigningKeyRecord {
+        kid: row.try_get("kid")?,
+        org_id: row.try_get("org_id")?,
+        alg: row.try_get("alg")?,
+        public_jwk: json(row, "public_jwk")?,
+        private_sealed: row.try_get("private_sealed")?,
+        created_at: row.try_get("created_at")?,
+        active_from: row.try_get("active_from")?,
+        retired_at: row.try_get("retired_at")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
+pub(super) const EVENT_COLUMNS: &str =
+    "seq, id, org_id, time, kind, actor, target, outcome, source_ip, details";
+
+pub(super) fn event(row: &AnyRow) -> Result<Event> {
+    Ok(Event {
+        id: row.try_get("id")?,
+        org_id: row.try_get("org_id")?,
+        time: row.try_get("time")?,
+        kind: row.try_get("kind")?,
+        actor: row.try_get("actor")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        source_ip: row.try_get("source_ip")?,
+        details: json(row, "details")?,
+    })
+}

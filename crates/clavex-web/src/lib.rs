@@ -1,0 +1,51 @@
+//! HTTP for Clavex: the route table (`router`), the Admin API handlers (`api`), the OpenAPI
+//! document, health endpoints and the server loop. Handlers are thin: they parse, authenticate,
+//! call one `clavex_core` function and map its result.
+
+pub mod api;
+pub mod boot;
+mod error;
+mod extract;
+mod health;
+pub mod openapi;
+mod router;
+mod server;
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use clavex_core::Core;
+
+pub use error::ApiError;
+pub use router::router;
+pub use server::serve;
+
+/// Everything a handler can reach. Passed explicitly; there is no global state.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    /// Largest request body accepted (413 beyond).
+    pub max_body_bytes: usize,
+    draining: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(core: Core, max_body_bytes: usize) -> Self {
+        AppState {
+            core,
+            max_body_bytes,
+            draining: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// From now on `/readyz` answers 503 so that load balancers stop sending traffic.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+}

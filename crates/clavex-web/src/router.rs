@@ -1,0 +1,104 @@
+//! The route table: every path Clavex serves, in one place. Read it as the index of the server.
+
+use axum::{
+    Router,
+    routing::{get, post, put},
+};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{AppState, api, error::ApiError, health, openapi};
+
+pub fn router(state: AppState) -> Router {
+    let admin_api = Router::new()
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route(
+            "/organizations",
+            post(api::orgs::create).get(api::orgs::list),
+        )
+        .route(
+            "/organizations/{org}",
+            get(api::orgs::get)
+                .patch(api::orgs::update)
+                .delete(api::orgs::delete),
+        )
+        .route(
+            "/organizations/{org}/clients",
+            post(api::clients::create).get(api::clients::list),
+        )
+        .route(
+            "/organizations/{org}/clients/{client_id}",
+            get(api::clients::get)
+                .patch(api::clients::update)
+                .delete(api::clients::delete),
+        )
+        .route(
+            "/organizations/{org}/clients/{client_id}/secret",
+            post(api::clients::rotate_secret),
+        )
+        .route(
+            "/organizations/{org}/users",
+            post(api::users::create).get(api::users::list),
+        )
+        .route(
+            "/organizations/{org}/users/{id}",
+            get(api::users::get)
+                .patch(api::users::update)
+                .delete(api::users::delete),
+        )
+        .route(
+            "/organizations/{org}/groups",
+            post(api::groups::create).get(api::groups::list),
+        )
+        .route(
+            "/organizations/{org}/groups/{name}",
+            get(api::groups::get).delete(api::groups::delete),
+        )
+        .route(
+            "/organizations/{org}/groups/{name}/members",
+            get(api::groups::members),
+        )
+        .route(
+            "/organizations/{org}/groups/{name}/members/{user_id}",
+            put(api::groups::add_member).delete(api::groups::remove_member),
+        )
+        .route("/organizations/{org}/keys", get(api::keys::list))
+        .route("/organizations/{org}/keys/rotate", post(api::keys::rotate))
+        .route("/organizations/{org}/events", get(api::events::list));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api/v1", admin_api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// One span per request carrying its id, so every log line of a request can be found together.
+/// Only the path is recorded: query strings can carry codes and tokens.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method",
+    )
+}
