@@ -1,0 +1,1 @@
+mod seed_step1;
