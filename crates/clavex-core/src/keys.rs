@@ -8,6 +8,9 @@ use utoipa::ToSchema;
 
 use crate::{Actor, Core, CoreError, CoreResult, views::rfc3339};
 
+/// How long a new key is published before it signs.
+pub const PUBLISH_LEAD_SECONDS: i64 = 5;
+
 /// Parses an algorithm name as the API accepts it.
 pub fn parse_algorithm(field: &str, value: &str) -> CoreResult<Algorithm> {
     value.parse::<Algorithm>().map_err(|_| {
@@ -74,7 +77,10 @@ impl Core {
         alg: Algorithm,
     ) -> CoreResult<KeyView> {
         let now = self.now();
-        let key = self.generate_signing_key(org_id, alg, now).await?;
+        let mut key = self.generate_signing_key(org_id, alg, now).await?;
+        // Published now, signing only after every node's cache and relying parties polling the
+        // JWKS have had time to see it.
+        key.active_from = now + PUBLISH_LEAD_SECONDS;
         let event = self.event(
             actor,
             Some(org_id),
@@ -83,8 +89,13 @@ impl Core {
             serde_json::json!({ "kid": key.kid, "alg": key.alg }),
         );
         self.store
-            .rotate_signing_key(&key, now + self.settings.key_retention_seconds(), &event)
+            .rotate_signing_key(
+                &key,
+                key.active_from + self.settings.key_retention_seconds(),
+                &event,
+            )
             .await?;
+        self.keyring.invalidate(org_id);
         Ok(KeyView::new(key, now))
     }
 }

@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod groups;
 pub mod keys;
+pub mod oidc;
 pub mod orgs;
 pub mod pagination;
 pub mod users;
@@ -35,6 +36,7 @@ pub struct CoreSettings {
     pub access_token_ttl_seconds: i64,
     pub id_token_ttl_seconds: i64,
     pub refresh_token_ttl_seconds: i64,
+    pub session_ttl_seconds: i64,
 }
 
 impl CoreSettings {
@@ -51,6 +53,11 @@ pub struct Core {
     pub clock: Arc<dyn Clock>,
     pub master_key: Arc<MasterKey>,
     pub settings: Arc<CoreSettings>,
+    /// Parsed signing and verifying keys per org, refreshed from the store within a second.
+    pub keyring: Arc<oidc::keyring::Keyring>,
+    /// Bounds concurrent Argon2id work to the number of cores, so sign-ins queue instead of
+    /// starving every other request of CPU.
+    pub password_gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl Core {
@@ -65,6 +72,10 @@ impl Core {
             clock,
             master_key: Arc::new(master_key),
             settings: Arc::new(settings),
+            keyring: Arc::new(oidc::keyring::Keyring::default()),
+            password_gate: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 

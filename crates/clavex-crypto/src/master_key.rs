@@ -87,6 +87,17 @@ impl MasterKey {
         STANDARD.encode(self.bytes)
     }
 
+    /// A key for one purpose (e.g. `"csrf"`), derived with HMAC-SHA-256 so that a key used for
+    /// cookies can never open sealed private keys, and every node derives the same one.
+    #[must_use]
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.bytes);
+        let tag = aws_lc_rs::hmac::sign(&key, format!("clavex-derive:{purpose}").as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     /// Encrypts and authenticates `plaintext`, binding it to `aad`, and returns
     /// `v1.` + base64url(nonce ‖ ciphertext ‖ tag).
     ///

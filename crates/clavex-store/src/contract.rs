@@ -13,8 +13,9 @@
 use async_trait::async_trait;
 
 use crate::{
-    AdminToken, Client, ClientSecret, Event, EventFilter, Group, Org, Page, PageRequest,
-    SigningKeyRecord, StoreError, User,
+    AdminToken, AuthRequestRecord, Client, ClientSecret, CodeRecord, CodeRedemption, Event,
+    EventFilter, GrantRecord, Group, Org, Page, PageRequest, RefreshRotation, RefreshTokenRecord,
+    SessionRecord, SigningKeyRecord, StoreError, ThrottleState, User,
 };
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -22,7 +23,15 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// Everything Clavex stores, one area per trait so that each backend module implements one.
 #[async_trait]
 pub trait Store:
-    OrgStore + AdminTokenStore + ClientStore + UserStore + GroupStore + KeyStore + EventStore
+    OrgStore
+    + AdminTokenStore
+    + ClientStore
+    + UserStore
+    + GroupStore
+    + KeyStore
+    + EventStore
+    + SignInStore
+    + GrantStore
 {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<()>;
@@ -162,4 +171,71 @@ pub trait EventStore: Send + Sync + 'static {
         filter: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>>;
+}
+
+/// Sign-in state: pending authorization requests, SSO sessions and throttling counters.
+#[async_trait]
+pub trait SignInStore: Send + Sync + 'static {
+    async fn create_auth_request(&self, request: &AuthRequestRecord) -> Result<()>;
+    /// The request if it exists in this org and has not expired at `now`.
+    async fn get_auth_request(
+        &self,
+        org_id: &str,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<AuthRequestRecord>>;
+    async fn delete_auth_request(&self, id_hash: &str) -> Result<()>;
+
+    /// Creates a session; `event` records the sign-in in the same transaction.
+    async fn create_session(&self, session: &SessionRecord, event: &Event) -> Result<()>;
+    /// The session if it exists in this org and has not expired at `now`.
+    async fn get_session(
+        &self,
+        org_id: &str,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>>;
+    /// Ends a session by its public id; returns whether one was ended.
+    async fn delete_session(&self, org_id: &str, sid: &str, event: &Event) -> Result<bool>;
+
+    async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleState>>;
+    async fn put_throttle(&self, key: &str, org_id: &str, state: &ThrottleState) -> Result<()>;
+    async fn clear_throttle(&self, key: &str) -> Result<()>;
+}
+
+/// Codes, grants and tokens. Redemption and rotation are decided by the database, so two nodes
+/// racing on one code or one refresh token cannot both win.
+#[async_trait]
+pub trait GrantStore: Send + Sync + 'static {
+    async fn create_code(&self, code: &CodeRecord) -> Result<()>;
+    async fn get_code(&self, code_hash: &str) -> Result<Option<CodeRecord>>;
+    /// Marks the code used and stores `grant` and `refresh` in one transaction. If the code was
+    /// used before, revokes the grant issued from it instead (`Replayed`).
+    async fn redeem_code(
+        &self,
+        code_hash: &str,
+        now: i64,
+        grant: &GrantRecord,
+        refresh: Option<&RefreshTokenRecord>,
+        event: &Event,
+    ) -> Result<CodeRedemption>;
+    /// Stores a grant without a code (client_credentials).
+    async fn create_grant(&self, grant: &GrantRecord) -> Result<()>;
+    async fn get_grant(&self, org_id: &str, id: &str) -> Result<Option<GrantRecord>>;
+    /// Revokes a grant and with it every token issued under it.
+    async fn revoke_grant(&self, org_id: &str, id: &str, now: i64, event: &Event) -> Result<bool>;
+
+    async fn get_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
+    /// Uses `old_hash` and stores `next` in one transaction. A token used before revokes its
+    /// grant (`Reused`).
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        now: i64,
+        next: &RefreshTokenRecord,
+        event_on_reuse: &Event,
+    ) -> Result<RefreshRotation>;
+
+    async fn revoke_access_token(&self, org_id: &str, jti: &str, expires_at: i64) -> Result<()>;
+    async fn is_access_token_revoked(&self, jti: &str) -> Result<bool>;
 }

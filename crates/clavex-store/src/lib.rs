@@ -8,14 +8,17 @@
 pub mod conformance;
 mod contract;
 mod error;
+mod grant_records;
 mod page;
 mod records;
 mod sql;
 
 pub use contract::{
-    AdminTokenStore, ClientStore, EventStore, GroupStore, KeyStore, OrgStore, Store, UserStore,
+    AdminTokenStore, ClientStore, EventStore, GrantStore, GroupStore, KeyStore, OrgStore,
+    SignInStore, Store, UserStore,
 };
 pub use error::StoreError;
+pub use grant_records::*;
 pub use page::{Page, PageRequest};
 pub use records::*;
 pub use sql::{Backend, SqlStore};

@@ -105,6 +105,7 @@ pub fn core_settings(settings: &Settings) -> CoreSettings {
         access_token_ttl_seconds: i64::from(settings.access_token_ttl_seconds),
         id_token_ttl_seconds: i64::from(settings.id_token_ttl_seconds),
         refresh_token_ttl_seconds: i64::from(settings.refresh_token_ttl_seconds),
+        session_ttl_seconds: i64::from(settings.session_ttl_seconds),
     }
 }
 

@@ -7,7 +7,9 @@ pub mod boot;
 mod error;
 mod extract;
 mod health;
+pub mod oidc;
 pub mod openapi;
+mod pages;
 mod router;
 mod server;
 

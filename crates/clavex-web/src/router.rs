@@ -9,7 +9,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{AppState, api, error::ApiError, health, openapi};
+use crate::{AppState, api, error::ApiError, health, oidc, openapi, pages};
 
 pub fn router(state: AppState) -> Router {
     let admin_api = Router::new()
@@ -68,10 +68,43 @@ pub fn router(state: AppState) -> Router {
         .route("/organizations/{org}/keys/rotate", post(api::keys::rotate))
         .route("/organizations/{org}/events", get(api::events::list));
 
+    // Every org is an OpenID Provider at P/{org}.
+    let provider = Router::new()
+        .route(
+            "/{org}/.well-known/openid-configuration",
+            get(oidc::discovery::openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server/{org}",
+            get(oidc::discovery::openid_configuration),
+        )
+        .route("/{org}/jwks", get(oidc::discovery::jwks))
+        .route(
+            "/{org}/authorize",
+            get(oidc::authorize::get).post(oidc::authorize::post),
+        )
+        .route(
+            "/{org}/login",
+            get(oidc::login::get).post(oidc::login::post),
+        )
+        .route("/{org}/token", post(oidc::token::token))
+        .route(
+            "/{org}/userinfo",
+            get(oidc::userinfo::userinfo).post(oidc::userinfo::userinfo),
+        )
+        .route("/{org}/revoke", post(oidc::token::revoke))
+        .route("/{org}/introspect", post(oidc::token::introspect))
+        .route(
+            "/{org}/logout",
+            get(oidc::logout::logout).post(oidc::logout::logout),
+        );
+
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/static/clavex.css", get(pages::stylesheet))
         .route("/readyz", get(health::readyz))
         .nest("/api/v1", admin_api)
+        .merge(provider)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

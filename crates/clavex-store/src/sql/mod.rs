@@ -7,10 +7,12 @@
 
 mod clients;
 mod events;
+mod grants;
 mod groups;
 mod keys;
 mod orgs;
 mod rows;
+mod signin;
 mod tokens;
 mod users;
 

@@ -1,0 +1,106 @@
+//! Rows of the sign-in and token machinery: pending authorization requests, SSO sessions,
+//! authorization codes, grants and refresh tokens, throttling counters. Secret values (codes,
+//! tokens, session cookies, request ids) appear here only as hashes.
+
+use serde::{Deserialize, Serialize};
+
+/// An authorization request parked while the user signs in. `params` is the validated request as
+/// the core serializes it; the store does not look inside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRequestRecord {
+    pub id_hash: String,
+    pub org_id: String,
+    pub params: serde_json::Value,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Hash of the cookie value.
+    pub id_hash: String,
+    /// The public session id (`sid` claim); reveals nothing about the cookie.
+    pub sid: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub auth_time: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub code_hash: String,
+    pub org_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub nonce: Option<String>,
+    /// S256 challenge; `None` when the request had no PKCE.
+    pub code_challenge: Option<String>,
+    pub auth_time: i64,
+    pub sid: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    /// The grant the code was exchanged for, once it was.
+    pub grant_id: Option<String>,
+}
+
+/// What one authorization granted. Revoking it revokes every token issued under it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRecord {
+    pub id: String,
+    pub org_id: String,
+    pub client_id: String,
+    /// `None` for client_credentials.
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub auth_time: Option<i64>,
+    pub sid: Option<String>,
+    pub nonce: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub grant_id: String,
+    /// The scope this token may refresh to (narrowed scopes stay narrow).
+    pub scope: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// Outcome of redeeming an authorization code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// The code was unused; it is now used and the grant (and refresh token) exist.
+    Redeemed,
+    /// The code had been redeemed before: the grant issued from it is now revoked.
+    Replayed,
+    NotFound,
+}
+
+/// Outcome of presenting a refresh token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// The token was current; it is now used and its successor exists.
+    Rotated,
+    /// The token had been used before: its whole grant is now revoked.
+    Reused {
+        grant_id: String,
+    },
+    NotFound,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub failures: i64,
+    pub window_start: i64,
+    pub locked_until: i64,
+}
