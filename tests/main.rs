@@ -12,4 +12,5 @@
 mod api;
 mod cli;
 mod health;
+mod oidc;
 mod store;

@@ -1,0 +1,2 @@
+mod grafana_seed;
+pub mod support;
