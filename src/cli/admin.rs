@@ -327,9 +327,16 @@ async fn resolve_user(core: &Core, actor: &Actor, org: &str, user: &str) -> anyh
 }
 
 async fn backup(settings: &Settings, output: &std::path::Path) -> anyhow::Result<()> {
-    if !matches!(settings.database, DatabaseUrl::Sqlite { .. }) {
+    let DatabaseUrl::Sqlite { path, .. } = &settings.database else {
         anyhow::bail!(
             "clavex backup copies SQLite databases; for PostgreSQL use pg_dump (see docs/operations/backup.md)"
+        );
+    };
+    // Opening creates a missing file: a mistyped path must not "back up" a new, empty database.
+    if !path.is_file() {
+        anyhow::bail!(
+            "no SQLite database at {}: nothing to back up (check CLAVEX_DATABASE_URL)",
+            path.display()
         );
     }
     if output.exists() {

@@ -37,6 +37,41 @@ pub struct GlobalArgs {
     /// text or json (also CLAVEX_LOG_FORMAT).
     #[arg(long, global = true, value_name = "FORMAT")]
     pub log_format: Option<String>,
+    /// Base64 of 32 bytes sealing keys at rest (also CLAVEX_MASTER_KEY; prefer the variable, since
+    /// flags show in process lists).
+    #[arg(long, global = true, value_name = "BASE64")]
+    pub master_key: Option<String>,
+    /// Superadmin API token that must exist after start-up (also CLAVEX_BOOTSTRAP_ADMIN_TOKEN;
+    /// prefer the variable).
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub bootstrap_admin_token: Option<String>,
+    /// Console superadmin user name (also CLAVEX_BOOTSTRAP_ADMIN_USERNAME).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub bootstrap_admin_username: Option<String>,
+    /// Console superadmin password (also CLAVEX_BOOTSTRAP_ADMIN_PASSWORD; prefer the variable).
+    #[arg(long, global = true, value_name = "PASSWORD")]
+    pub bootstrap_admin_password: Option<String>,
+    /// PEM certificate chain for built-in HTTPS (also CLAVEX_TLS_CERT).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_cert: Option<String>,
+    /// PEM private key for built-in HTTPS (also CLAVEX_TLS_KEY).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tls_key: Option<String>,
+    /// Access token lifetime in seconds (also CLAVEX_ACCESS_TOKEN_TTL_SECONDS).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub access_token_ttl_seconds: Option<String>,
+    /// ID token lifetime in seconds (also CLAVEX_ID_TOKEN_TTL_SECONDS).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub id_token_ttl_seconds: Option<String>,
+    /// Refresh token lifetime in seconds (also CLAVEX_REFRESH_TOKEN_TTL_SECONDS).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub refresh_token_ttl_seconds: Option<String>,
+    /// SSO session lifetime in seconds (also CLAVEX_SESSION_TTL_SECONDS).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub session_ttl_seconds: Option<String>,
+    /// Largest request body in bytes (also CLAVEX_MAX_BODY_BYTES).
+    #[arg(long, global = true, value_name = "BYTES")]
+    pub max_body_bytes: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +119,17 @@ impl Cli {
             database_url: self.global.database_url.clone(),
             log: self.global.log.clone(),
             log_format: self.global.log_format.clone(),
+            master_key: self.global.master_key.clone(),
+            bootstrap_admin_token: self.global.bootstrap_admin_token.clone(),
+            bootstrap_admin_username: self.global.bootstrap_admin_username.clone(),
+            bootstrap_admin_password: self.global.bootstrap_admin_password.clone(),
+            tls_cert: self.global.tls_cert.clone(),
+            tls_key: self.global.tls_key.clone(),
+            access_token_ttl_seconds: self.global.access_token_ttl_seconds.clone(),
+            id_token_ttl_seconds: self.global.id_token_ttl_seconds.clone(),
+            refresh_token_ttl_seconds: self.global.refresh_token_ttl_seconds.clone(),
+            session_ttl_seconds: self.global.session_ttl_seconds.clone(),
+            max_body_bytes: self.global.max_body_bytes.clone(),
             ..FlagOverrides::default()
         };
         if let Command::Serve(serve) = &self.command {
