@@ -17,11 +17,11 @@ use clavex_store::SqlStore;
 /// Opens the store named by the settings, creating a SQLite file and its folder on first use, and
 /// brings the schema up to date.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
-    if let DatabaseUrl::Sqlite { path, .. } = &settings.database {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
-        }
+    if let DatabaseUrl::Sqlite { path, .. } = &settings.database
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     }
     let store = SqlStore::connect(settings.database.url())
         .await

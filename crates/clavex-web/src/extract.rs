@@ -121,12 +121,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        serde_urlencoded::from_str(query)
+        // Track the path so that a bad value (`?limit=abc`) names its parameter; serde reports
+        // unknown parameters at the root, naming them in the message instead.
+        let de = serde_urlencoded::Deserializer::new(url::form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
             .map(ApiQuery)
             .map_err(|e| {
-                let message = e.to_string();
-                let field = message.split('`').nth(1).unwrap_or("query").to_string();
-                ApiError::invalid(&field, format!("invalid query string: {message}"))
+                let path = e.path().to_string();
+                let message = e.into_inner().to_string();
+                let field = match message.split('`').nth(1) {
+                    Some(named) => named.to_string(),
+                    None if path != "." && !path.is_empty() => path,
+                    None => "query".to_string(),
+                };
+                ApiError::invalid(&field, format!("invalid query string: {field}: {message}"))
             })
     }
 }

@@ -88,26 +88,26 @@ impl Core {
             .get_refresh_token(&secret::hash_token(token))
             .await?
         {
-            if let Some(grant) = self.store.get_grant(&org.id, &rt.grant_id).await? {
-                if grant.client_id == client.client_id {
-                    let actor = Actor {
-                        principal: Principal::OrgAdmin {
-                            org_id: org.id.clone(),
-                        },
-                        label: format!("client:{}", client.client_id),
-                        source_ip,
-                    };
-                    let event = self.event(
-                        &actor,
-                        Some(&org.id),
-                        "token.revoked",
-                        &client.client_id,
-                        json!({ "grant_id": grant.id, "token_type": "refresh_token" }),
-                    );
-                    self.store
-                        .revoke_grant(&org.id, &grant.id, now, &event)
-                        .await?;
-                }
+            if let Some(grant) = self.store.get_grant(&org.id, &rt.grant_id).await?
+                && grant.client_id == client.client_id
+            {
+                let actor = Actor {
+                    principal: Principal::OrgAdmin {
+                        org_id: org.id.clone(),
+                    },
+                    label: format!("client:{}", client.client_id),
+                    source_ip,
+                };
+                let event = self.event(
+                    &actor,
+                    Some(&org.id),
+                    "token.revoked",
+                    &client.client_id,
+                    json!({ "grant_id": grant.id, "token_type": "refresh_token" }),
+                );
+                self.store
+                    .revoke_grant(&org.id, &grant.id, now, &event)
+                    .await?;
             }
             return Ok(());
         }

@@ -52,12 +52,12 @@ impl Core {
                 }
                 _ => None,
             };
-            if let (Some(given), Some(aud)) = (&client_id, &aud) {
-                if given != aud {
-                    return Ok(LogoutOutcome::ErrorPage(OAuthError::invalid_request(
-                        "client_id does not match the id_token_hint",
-                    )));
-                }
+            if let (Some(given), Some(aud)) = (&client_id, &aud)
+                && given != aud
+            {
+                return Ok(LogoutOutcome::ErrorPage(OAuthError::invalid_request(
+                    "client_id does not match the id_token_hint",
+                )));
             }
             client_id = client_id.or(aud);
         }

@@ -20,7 +20,7 @@ pub const ADDRESS_LOCK_SECONDS: i64 = 5 * 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInOutcome {
-    Success(User),
+    Success(Box<User>),
     /// Wrong username, wrong password, disabled user or no password: indistinguishable.
     BadCredentials,
     /// Too many recent failures; retry after this many seconds.
@@ -50,14 +50,14 @@ impl Core {
             .chain(source_ip.map(|ip| address_key(org, ip)))
             .collect();
         for key in &keys {
-            if let Some(state) = self.store.get_throttle(key).await? {
-                if state.locked_until > now {
-                    self.record_signin_failure(org, login, source_ip, "throttled")
-                        .await?;
-                    return Ok(SignInOutcome::Throttled {
-                        retry_after: state.locked_until - now,
-                    });
-                }
+            if let Some(state) = self.store.get_throttle(key).await?
+                && state.locked_until > now
+            {
+                self.record_signin_failure(org, login, source_ip, "throttled")
+                    .await?;
+                return Ok(SignInOutcome::Throttled {
+                    retry_after: state.locked_until - now,
+                });
             }
         }
         let user = if login.is_empty() || login.len() > 256 {
@@ -71,7 +71,7 @@ impl Core {
         match (verified, user) {
             (true, Some(user)) => {
                 self.store.clear_throttle(&keys[0]).await?;
-                Ok(SignInOutcome::Success(user))
+                Ok(SignInOutcome::Success(Box::new(user)))
             }
             _ => {
                 self.count_failure(org, &keys[0], LOGIN_FAILURES_BEFORE_LOCK, now, |n| {

@@ -186,7 +186,7 @@ pub async fn post(
         Err(e) => return unavailable(&org, e),
     };
     let user = match outcome {
-        SignInOutcome::Success(user) => user,
+        SignInOutcome::Success(user) => *user,
         SignInOutcome::BadCredentials => {
             return render_form(
                 &state,
