@@ -1,0 +1,95 @@
+//! `clavex-bench`: measures a running Clavex server from outside, over HTTP, as clients would.
+//!
+//! - `signin`: the median wall time of one whole browser sign-in (authorize → sign-in form →
+//!   code → token → userinfo), run one after another.
+//! - `load`: requests per second and latency percentiles of one workload at N connections.
+//!
+//! It seeds what it needs through the Admin API (orgs with random slugs), so it can run against
+//! any server it has a superadmin token for. Only loopback targets are intended.
+
+mod flows;
+mod load;
+mod seed;
+mod stats;
+
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "clavex-bench", about = "Benchmarks a running Clavex server")]
+struct Cli {
+    /// Base URL of the server (its CLAVEX_PUBLIC_URL).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// A superadmin API token.
+    #[arg(long, env = "CLAVEX_BENCH_ADMIN_TOKEN")]
+    admin_token: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Median wall time of whole sign-ins, one after another.
+    Signin {
+        #[arg(long, default_value_t = 100)]
+        runs: usize,
+    },
+    /// Throughput and latency of one workload.
+    Load {
+        #[arg(long, value_enum)]
+        workload: Workload,
+        #[arg(long, default_value_t = 16)]
+        connections: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Workload {
+    Discovery,
+    Jwks,
+    ClientCredentialsRs256,
+    ClientCredentialsEs256,
+    Userinfo,
+    Refresh,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let target = seed::Target::new(&cli.url, &cli.admin_token)?;
+    match cli.command {
+        Command::Signin { runs } => {
+            let fixture = seed::signin_fixture(&target, "RS256").await?;
+            let mut times = Vec::with_capacity(runs);
+            for _ in 0..runs {
+                times.push(flows::whole_signin(&target, &fixture).await?);
+            }
+            let summary = stats::Summary::of(&mut times);
+            println!(
+                "signin: {runs} runs, median {:.1} ms, p90 {:.1} ms, min {:.1} ms, max {:.1} ms",
+                ms(summary.p50),
+                ms(summary.p90),
+                ms(summary.min),
+                ms(summary.max)
+            );
+        }
+        Command::Load {
+            workload,
+            connections,
+            seconds,
+        } => {
+            let report =
+                load::run(&target, workload, connections, Duration::from_secs(seconds)).await?;
+            println!("{report}");
+        }
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
