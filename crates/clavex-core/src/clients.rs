@@ -200,9 +200,15 @@ impl Core {
     ) -> CoreResult<ClientWithSecret> {
         let org = self.authorize_org(actor, slug).await?;
         let now = self.now();
-        let client_id = input
-            .client_id
-            .unwrap_or_else(|| secret::generate_token("").chars().take(22).collect());
+        // Only letters and digits: a base64url id may start with '-' or '_', which client ids
+        // must not (and which would fail validation below about once in 32 registrations).
+        let client_id = input.client_id.unwrap_or_else(|| {
+            secret::generate_token("")
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(22)
+                .collect()
+        });
         let client = Client {
             id: crate::new_id(),
             org_id: org.id.clone(),

@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod groups;
 pub mod keys;
+pub mod metrics;
 pub mod oidc;
 pub mod orgs;
 pub mod pagination;
@@ -58,6 +59,7 @@ pub struct Core {
     /// Bounds concurrent Argon2id work to the number of cores, so sign-ins queue instead of
     /// starving every other request of CPU.
     pub password_gate: Arc<tokio::sync::Semaphore>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl Core {
@@ -76,6 +78,7 @@ impl Core {
             password_gate: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
+            metrics: Arc::new(metrics::Metrics::default()),
         }
     }
 

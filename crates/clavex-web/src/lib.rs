@@ -7,6 +7,7 @@ pub mod boot;
 mod error;
 mod extract;
 mod health;
+mod metrics;
 pub mod oidc;
 pub mod openapi;
 mod pages;

@@ -9,7 +9,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{AppState, api, error::ApiError, health, oidc, openapi, pages};
+use crate::{AppState, api, error::ApiError, health, metrics, oidc, openapi, pages};
 
 pub fn router(state: AppState) -> Router {
     let admin_api = Router::new()
@@ -103,10 +103,15 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/static/clavex.css", get(pages::stylesheet))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
         .nest("/api/v1", admin_api)
         .merge(provider)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))

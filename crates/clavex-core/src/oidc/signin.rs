@@ -18,6 +18,9 @@ pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
 /// How long an address is refused.
 pub const ADDRESS_LOCK_SECONDS: i64 = 5 * 60;
 
+const SIGNINS: &str = "clavex_signins_total";
+const SIGNINS_HELP: &str = "Password sign-ins by outcome.";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInOutcome {
     Success(Box<User>),
@@ -71,6 +74,8 @@ impl Core {
         match (verified, user) {
             (true, Some(user)) => {
                 self.store.clear_throttle(&keys[0]).await?;
+                self.metrics
+                    .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "success")]);
                 Ok(SignInOutcome::Success(Box::new(user)))
             }
             _ => {
@@ -88,6 +93,8 @@ impl Core {
                 }
                 self.record_signin_failure(org, login, source_ip, "bad_credentials")
                     .await?;
+                self.metrics
+                    .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "bad_credentials")]);
                 Ok(SignInOutcome::BadCredentials)
             }
         }
@@ -100,11 +107,18 @@ impl Core {
             .filter(|u| !u.disabled)
             .and_then(|u| u.password_hash.clone());
         let attempt = attempt.to_string();
+        let queued = std::time::Instant::now();
         let _permit = self
             .password_gate
             .acquire()
             .await
             .map_err(|e| CoreError::Internal(format!("password gate closed: {e}")))?;
+        self.metrics.observe(
+            "clavex_password_queue_wait_seconds",
+            "Time a sign-in waited for an Argon2id slot.",
+            &[],
+            queued.elapsed(),
+        );
         tokio::task::spawn_blocking(move || match hash {
             Some(hash) => password::verify_password(&attempt, &hash).unwrap_or(false),
             None => {

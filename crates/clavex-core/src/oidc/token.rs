@@ -70,6 +70,26 @@ impl Core {
         req: TokenRequest,
         source_ip: Option<String>,
     ) -> Result<TokenResponse, OAuthError> {
+        let grant = req.grant_type.clone().unwrap_or_default();
+        let result = self.dispatch_grant(org, client, req, source_ip).await;
+        if result.is_ok() {
+            // Grant types are a fixed set here: unsupported ones fail before this point.
+            self.metrics.inc(
+                "clavex_tokens_issued_total",
+                "Token responses by grant type.",
+                &[("grant_type", grant.as_str())],
+            );
+        }
+        result
+    }
+
+    async fn dispatch_grant(
+        &self,
+        org: &Org,
+        client: &Client,
+        req: TokenRequest,
+        source_ip: Option<String>,
+    ) -> Result<TokenResponse, OAuthError> {
         match req.grant_type.as_deref() {
             Some("authorization_code") => {
                 self.grant_authorization_code(org, client, req, source_ip)
@@ -206,6 +226,11 @@ impl Core {
         {
             CodeRedemption::Redeemed => {}
             CodeRedemption::Replayed => {
+                self.metrics.inc(
+                    "clavex_code_replay_total",
+                    "Replayed authorization codes (each revokes its grant).",
+                    &[],
+                );
                 tracing::warn!(org = %org.slug, client = %client.client_id, "authorization code replayed; its grant is revoked");
                 return Err(bad_code());
             }
@@ -328,6 +353,11 @@ impl Core {
         {
             RefreshRotation::Rotated => {}
             RefreshRotation::Reused { .. } => {
+                self.metrics.inc(
+                    "clavex_refresh_token_reuse_total",
+                    "Replayed refresh tokens (each revokes its grant).",
+                    &[],
+                );
                 tracing::warn!(org = %org.slug, client = %client.client_id, "refresh token reused; its grant is revoked");
                 return Err(bad());
             }
