@@ -15,8 +15,12 @@ fn settings_table() -> String {
             s.name,
             s.env,
             s.flag,
-            s.toml_key.map(|k| format!("`{k}`")).unwrap_or_else(|| "—".into()),
-            s.default.map(|d| format!("`{d}`")).unwrap_or_else(|| "unset".into()),
+            s.toml_key
+                .map(|k| format!("`{k}`"))
+                .unwrap_or_else(|| "—".into()),
+            s.default
+                .map(|d| format!("`{d}`"))
+                .unwrap_or_else(|| "unset".into()),
             s.description.replace('|', "\\|").replace('\n', " "),
         ));
     }
@@ -27,7 +31,9 @@ fn settings_table() -> String {
 fn configuration_reference_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md");
     let doc = std::fs::read_to_string(path).expect("docs/configuration.md exists");
-    let (head, rest) = doc.split_once(BEGIN).expect("the begin marker is in the file");
+    let (head, rest) = doc
+        .split_once(BEGIN)
+        .expect("the begin marker is in the file");
     let (_, tail) = rest.split_once(END).expect("the end marker is in the file");
     let expected = format!("{head}{BEGIN}\n{}{END}{tail}", settings_table());
     if std::env::var("UPDATE_DOCS").is_ok() {

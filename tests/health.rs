@@ -23,11 +23,16 @@ async fn metrics_count_requests_by_route_template() {
     let text = r.text;
     assert!(text.contains("clavex_build_info{version="), "{text}");
     assert!(
-        text.contains(r#"clavex_http_requests_total{route="/healthz",method="GET",status="200"} 1"#),
+        text.contains(
+            r#"clavex_http_requests_total{route="/healthz",method="GET",status="200"} 1"#
+        ),
         "{text}"
     );
     // The route template, never the raw path: no per-org label values.
     assert!(text.contains(r#"route="/{org}/jwks""#), "{text}");
     assert!(!text.contains("/acme/jwks"), "{text}");
-    assert!(text.contains("clavex_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("clavex_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
 }

@@ -150,6 +150,16 @@ pub struct BackupArgs {
     output: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct MigrateDataArgs {
+    /// The installation to copy, e.g. sqlite://./clavex-data/clavex.db
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// An empty database to copy into, e.g. postgres://clavex@db/clavex (migrated first).
+    #[arg(long, value_name = "URL")]
+    to: String,
+}
+
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -267,6 +277,7 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
             print_json(&key)
         }
         Command::Backup(BackupArgs { output }) => backup(settings, &output).await,
+        Command::MigrateData(args) => migrate_data(&args).await,
     }
 }
 
@@ -352,5 +363,53 @@ async fn backup(settings: &Settings, output: &std::path::Path) -> anyhow::Result
         settings.database.redacted(),
         output.display()
     );
+    Ok(())
+}
+
+async fn migrate_data(args: &MigrateDataArgs) -> anyhow::Result<()> {
+    let from_url = DatabaseUrl::parse(&args.from)
+        .map_err(|e| anyhow::anyhow!("--from: {}", e.0))?;
+    let to_url = DatabaseUrl::parse(&args.to).map_err(|e| anyhow::anyhow!("--to: {}", e.0))?;
+    if from_url.url() == to_url.url() {
+        anyhow::bail!("--from and --to name the same database");
+    }
+    if let DatabaseUrl::Sqlite { path, .. } = &from_url
+        && !path.exists()
+    {
+        anyhow::bail!("--from: no SQLite database at {}", path.display());
+    }
+    let source = clavex_store::SqlStore::connect(from_url.url())
+        .await
+        .with_context(|| format!("cannot open --from {}", from_url.redacted()))?;
+    source
+        .migrate()
+        .await
+        .with_context(|| format!("cannot bring --from {} up to date", from_url.redacted()))?;
+    let target = clavex_store::SqlStore::connect(to_url.url())
+        .await
+        .with_context(|| format!("cannot open --to {}", to_url.redacted()))?;
+    target
+        .migrate()
+        .await
+        .with_context(|| format!("cannot migrate --to {}", to_url.redacted()))?;
+    let counts = source
+        .copy_into(&target)
+        .await
+        .with_context(|| format!("copy into {} failed; nothing was written", to_url.redacted()))?;
+    for (table, n) in &counts {
+        eprintln!("{table:>24}: {n} rows");
+    }
+    eprintln!(
+        "copied {} into {}; row counts verified",
+        from_url.redacted(),
+        to_url.redacted()
+    );
+    if let DatabaseUrl::Sqlite { path, .. } = &from_url {
+        eprintln!(
+            "The private signing keys are sealed with this installation's master key: start the new \
+             nodes with CLAVEX_MASTER_KEY set to the contents of {} (or to the CLAVEX_MASTER_KEY you used).",
+            boot::master_key_file(path).display()
+        );
+    }
     Ok(())
 }

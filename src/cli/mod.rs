@@ -100,6 +100,8 @@ pub enum Command {
     Keys(admin::KeysCommand),
     /// Write a consistent copy of a SQLite database while it may be in use.
     Backup(admin::BackupArgs),
+    /// Copy a whole installation into an empty database (e.g. SQLite to PostgreSQL).
+    MigrateData(admin::MigrateDataArgs),
 }
 
 #[derive(Debug, Args)]

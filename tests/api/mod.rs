@@ -1,1 +1,13 @@
 mod seed_step1;
+
+mod auth;
+mod clients;
+mod common;
+mod errors;
+mod events;
+mod groups;
+mod keys;
+mod openapi;
+mod organizations;
+mod pagination;
+mod users;

@@ -52,7 +52,13 @@ impl TestServer {
     }
 
     pub async fn start_on(db: TestDatabase) -> TestServer {
+        Self::start_with(db, |_| {}).await
+    }
+
+    /// Starts over `db` after `adjust` has changed the settings (e.g. the master key).
+    pub async fn start_with(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestServer {
         let mut settings = Settings::for_tests(&db.url);
+        adjust(&mut settings);
         let admin_token = format!("cxa_test_{}", uuid::Uuid::new_v4().simple());
         settings.bootstrap_admin_token = Some(clavex_config::Secret::new(admin_token.clone()));
         let start = real_now();

@@ -26,6 +26,14 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
     let store = SqlStore::connect(settings.database.url())
         .await
         .with_context(|| format!("cannot open the database {}", settings.database.redacted()))?;
+    // PostgreSQL's migrator takes an advisory lock; SQLite's does not, so processes sharing a file
+    // (a server and a CLI command started together) serialize on a lock file beside it.
+    let _guard = match &settings.database {
+        DatabaseUrl::Sqlite { path, .. } if path.as_os_str() != ":memory:" => {
+            Some(lock_beside(path).await?)
+        }
+        _ => None,
+    };
     store.migrate().await.with_context(|| {
         format!(
             "cannot migrate the database {}",
@@ -33,6 +41,26 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
         )
     })?;
     Ok(store)
+}
+
+/// Takes an exclusive lock on `<database>.lock`, waiting for other processes (released on drop).
+async fn lock_beside(db_path: &Path) -> anyhow::Result<std::fs::File> {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push(".lock");
+    let lock_path = PathBuf::from(name);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open the lock file {}", lock_path.display()))?;
+        file.lock()
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+        Ok(file)
+    })
+    .await
+    .context("the lock task failed")?
 }
 
 /// Where the master key file lives for a SQLite installation without `CLAVEX_MASTER_KEY`.

@@ -27,33 +27,25 @@ impl AdminTokenStore for SqlStore {
     }
 
     async fn ensure_admin_token(&self, token: &AdminToken, event: &Event) -> Result<bool> {
+        // One statement, so that several nodes starting at once with the same bootstrap value
+        // cannot collide: insert, or update only when something differs.
         let mut tx = self.write_tx().await?;
-        let existing = sqlx::query("SELECT token_hash, org_id FROM admin_tokens WHERE name = $1")
-            .bind(&token.name)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(row) = existing {
-            let hash: String = row.try_get("token_hash")?;
-            let org: Option<String> = row.try_get("org_id")?;
-            if hash == token.token_hash && org.is_none() {
-                return Ok(false);
-            }
-            sqlx::query("UPDATE admin_tokens SET token_hash = $1, org_id = NULL WHERE name = $2")
-                .bind(&token.token_hash)
-                .bind(&token.name)
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            sqlx::query(
-                "INSERT INTO admin_tokens (id, name, org_id, token_hash, created_at) \
-                 VALUES ($1, $2, NULL, $3, $4)",
-            )
-            .bind(&token.id)
-            .bind(&token.name)
-            .bind(&token.token_hash)
-            .bind(token.created_at)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "INSERT INTO admin_tokens (id, name, org_id, token_hash, created_at) \
+             VALUES ($1, $2, NULL, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, org_id = NULL \
+             WHERE admin_tokens.token_hash <> excluded.token_hash OR admin_tokens.org_id IS NOT NULL",
+        )
+        .bind(&token.id)
+        .bind(&token.name)
+        .bind(&token.token_hash)
+        .bind(token.created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if !changed {
+            return Ok(false);
         }
         insert_event(&mut tx, event).await?;
         tx.commit().await?;
