@@ -18,7 +18,10 @@ use Col::{Int, Text};
 
 /// Every table, parents before children, with its columns and the key copied in order of.
 /// `copy_covers_every_table` (a test) fails when a migration adds a table that is not here.
-const TABLES: &[(&str, &str, &[(&str, Col)])] = &[
+/// A table: its name, the column copied in order of, and its columns.
+type TableSpec = (&'static str, &'static str, &'static [(&'static str, Col)]);
+
+const TABLES: &[TableSpec] = &[
     (
         "organizations",
         "seq",
