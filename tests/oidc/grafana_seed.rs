@@ -19,7 +19,12 @@ fn grafana_state() -> String {
     format!("{}=", &raw[..42])
 }
 
-async fn token_call(server: &TestServer, secret: &str, form: &[(&str, &str)], basic: bool) -> (u16, Value) {
+async fn token_call(
+    server: &TestServer,
+    secret: &str,
+    form: &[(&str, &str)],
+    basic: bool,
+) -> (u16, Value) {
     let mut req = server.http.post(server.url("/acme/token")).form(form);
     if basic {
         req = req.header(
@@ -48,7 +53,11 @@ async fn grafana_sign_in(server: &TestServer, secret: &str, user: &str) -> Token
         .append_pair("state", &state);
     let back = sign_in(&browser, auth.as_str(), user, &format!("{user}-password-1")).await;
     assert!(back.starts_with(GRAFANA_REDIRECT), "{back}");
-    assert_eq!(param(&back, "state").as_deref(), Some(state.as_str()), "state echoed byte for byte");
+    assert_eq!(
+        param(&back, "state").as_deref(),
+        Some(state.as_str()),
+        "state echoed byte for byte"
+    );
     assert_eq!(param(&back, "iss"), Some(server.url("/acme")));
     let code = param(&back, "code").unwrap();
 
@@ -143,11 +152,17 @@ async fn grafana_refreshes_twice_then_logs_out() {
     let (status, body) = token_call(
         &server,
         &secret,
-        &[("grant_type", "refresh_token"), ("refresh_token", &first.refresh_token)],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &first.refresh_token),
+        ],
         true,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     let (status, _) = token_call(
         &server,
         &secret,
@@ -155,13 +170,17 @@ async fn grafana_refreshes_twice_then_logs_out() {
         true,
     )
     .await;
-    assert_eq!(status, 400, "the latest token of a revoked family is dead too");
+    assert_eq!(
+        status, 400,
+        "the latest token of a revoked family is dead too"
+    );
 
     // Logout with an expired id_token_hint still works.
     server.clock.advance(3600);
     let browser = Browser::new();
     let mut url = url::Url::parse(&server.url("/acme/logout")).unwrap();
-    url.query_pairs_mut().append_pair("id_token_hint", &last_id_token);
+    url.query_pairs_mut()
+        .append_pair("id_token_hint", &last_id_token);
     let r = browser.get(url.as_str()).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.text.contains("Signed out"));
@@ -191,7 +210,10 @@ async fn failed_basic_auth_does_not_use_up_the_code() {
         ("code_verifier", verifier.as_str()),
     ];
     let (status, body) = token_call(&server, "cs_wrong", &form, true).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     // Grafana retries with the credentials in the body.
     let mut with_body = form.to_vec();
     with_body.push(("client_id", "grafana"));

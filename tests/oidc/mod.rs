@@ -1,2 +1,15 @@
+mod authorize;
+mod client_credentials;
+mod discovery;
 mod grafana_seed;
+mod isolation;
+mod keys;
+mod logout;
+mod openidconnect_rp;
+mod revoke_introspect;
+pub mod rp;
+mod signin;
 pub mod support;
+mod token_code;
+mod token_refresh;
+mod userinfo;

@@ -38,7 +38,11 @@ pub async fn seed_acme(server: &TestServer) -> String {
     let secret = r.json()["client_secret"].as_str().unwrap().to_string();
     for g in ["grafana-admins", "grafana-editors", "grafana-viewers"] {
         let r = server
-            .admin("POST", "/api/v1/organizations/acme/groups", Some(json!({ "name": g })))
+            .admin(
+                "POST",
+                "/api/v1/organizations/acme/groups",
+                Some(json!({ "name": g })),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.text);
     }
@@ -53,7 +57,12 @@ pub async fn seed_acme(server: &TestServer) -> String {
 }
 
 /// Creates `name` with password `{name}-password-1` and optionally adds it to `group`.
-pub async fn create_user(server: &TestServer, org: &str, name: &str, group: Option<&str>) -> String {
+pub async fn create_user(
+    server: &TestServer,
+    org: &str,
+    name: &str,
+    group: Option<&str>,
+) -> String {
     let r = server
         .admin(
             "POST",
@@ -130,7 +139,10 @@ impl Browser {
 /// The value of a hidden input in an HTML page.
 pub fn hidden_input(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no input {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no input {name} in {html}"))
+        + marker.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].to_string()
 }
@@ -151,12 +163,20 @@ pub fn query(url: &str) -> Vec<(String, String)> {
 }
 
 pub fn param(url: &str, name: &str) -> Option<String> {
-    query(url).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    query(url)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
 
 /// Signs in through the real form: authorize → login page → POST credentials. Returns the final
 /// redirect (to the client) as a URL.
-pub async fn sign_in(browser: &Browser, authorize_url: &str, username: &str, password: &str) -> String {
+pub async fn sign_in(
+    browser: &Browser,
+    authorize_url: &str,
+    username: &str,
+    password: &str,
+) -> String {
     let r = browser.get(authorize_url).await;
     assert_eq!(r.status, 302, "authorize: {}", r.text);
     let login_url = location(&r);
@@ -192,5 +212,8 @@ pub fn jmespath_str(expr: &str, claims: &Value) -> String {
     let expr = jmespath::compile(expr).unwrap();
     let data = jmespath::Variable::from_json(&claims.to_string()).unwrap();
     let result = expr.search(data).unwrap();
-    result.as_string().cloned().unwrap_or_else(|| panic!("not a string: {result:?}"))
+    result
+        .as_string()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a string: {result:?}"))
 }

@@ -28,6 +28,7 @@ impl Core {
                 return Ok(inactive);
             };
             let active = grant.client_id == client.client_id
+                && grant.created_at >= client.created_at
                 && grant.revoked_at.is_none()
                 && rt.used_at.is_none()
                 && rt.expires_at > now;

@@ -1,6 +1,7 @@
 //! Password sign-in with throttling. One answer for every wrong credential; an unknown user costs
-//! the same Argon2id work as a known one; repeated failures for one login name or one address are
-//! refused for a while that grows but is capped, so nobody can lock a user out for good.
+//! the same Argon2id work as a known one; repeated failures for one login name, one account (under
+//! any of its names) or one address are refused for a while that grows but is capped, so nobody
+//! can lock a user out for good.
 
 use clavex_crypto::password;
 use clavex_store::{Event, Org, ThrottleState, User, normalize_login};
@@ -36,6 +37,16 @@ fn login_key(org: &Org, login: &str) -> String {
     format!("login:{}:{}", org.id, normalize_login(login))
 }
 
+/// The account a login name resolves to, so that its username and email (in any case) share
+/// one counter. An unknown name gets a counter of its own under the same number of lookups, so
+/// the work done does not tell whether the account exists.
+fn account_key(org: &Org, user: Option<&User>, login: &str) -> String {
+    match user {
+        Some(u) => format!("account:{}:{}", org.id, u.id),
+        None => format!("account:{}:?{}", org.id, normalize_login(login)),
+    }
+}
+
 fn address_key(org: &Org, ip: &str) -> String {
     format!("ip:{}:{ip}", org.id)
 }
@@ -49,10 +60,20 @@ impl Core {
         source_ip: Option<&str>,
     ) -> CoreResult<SignInOutcome> {
         let now = self.now();
-        let keys: Vec<String> = std::iter::once(login_key(org, login))
-            .chain(source_ip.map(|ip| address_key(org, ip)))
-            .collect();
-        for key in &keys {
+        let user = if login.is_empty() || login.len() > 256 {
+            None
+        } else {
+            self.store
+                .find_user_by_login(&org.id, &normalize_login(login))
+                .await?
+        };
+        // Per login name and per account (the user's), then per address.
+        let account_keys = [
+            login_key(org, login),
+            account_key(org, user.as_ref(), login),
+        ];
+        let address = source_ip.map(|ip| address_key(org, ip));
+        for key in account_keys.iter().chain(address.iter()) {
             if let Some(state) = self.store.get_throttle(key).await?
                 && state.locked_until > now
             {
@@ -63,29 +84,26 @@ impl Core {
                 });
             }
         }
-        let user = if login.is_empty() || login.len() > 256 {
-            None
-        } else {
-            self.store
-                .find_user_by_login(&org.id, &normalize_login(login))
-                .await?
-        };
         let verified = self.check_password(user.as_ref(), password_attempt).await?;
         match (verified, user) {
             (true, Some(user)) => {
-                self.store.clear_throttle(&keys[0]).await?;
+                for key in &account_keys {
+                    self.store.clear_throttle(key).await?;
+                }
                 self.metrics
                     .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "success")]);
                 Ok(SignInOutcome::Success(Box::new(user)))
             }
             _ => {
-                self.count_failure(org, &keys[0], LOGIN_FAILURES_BEFORE_LOCK, now, |n| {
-                    // 1, 2, 4, 8 ... minutes, capped.
-                    let exp = (n - LOGIN_FAILURES_BEFORE_LOCK).clamp(0, 10) as u32;
-                    (60_i64 << exp).min(MAX_LOCK_SECONDS)
-                })
-                .await?;
-                if let Some(key) = keys.get(1) {
+                for key in &account_keys {
+                    self.count_failure(org, key, LOGIN_FAILURES_BEFORE_LOCK, now, |n| {
+                        // 1, 2, 4, 8 ... minutes, capped.
+                        let exp = (n - LOGIN_FAILURES_BEFORE_LOCK).clamp(0, 10) as u32;
+                        (60_i64 << exp).min(MAX_LOCK_SECONDS)
+                    })
+                    .await?;
+                }
+                if let Some(key) = &address {
                     self.count_failure(org, key, ADDRESS_FAILURES_BEFORE_LOCK, now, |_| {
                         ADDRESS_LOCK_SECONDS
                     })

@@ -149,7 +149,11 @@ impl Core {
             .get_code(&code_hash)
             .await?
             .ok_or_else(bad_code)?;
-        if record.org_id != org.id || record.client_id != client.client_id {
+        // A code older than the client was issued to a deleted client of the same id.
+        if record.org_id != org.id
+            || record.client_id != client.client_id
+            || record.created_at < client.created_at
+        {
             return Err(bad_code());
         }
         let now = self.now();
@@ -303,7 +307,8 @@ impl Core {
             .get_grant(&org.id, &token.grant_id)
             .await?
             .ok_or_else(bad)?;
-        if grant.client_id != client.client_id {
+        // A grant older than the client belonged to a deleted client of the same id.
+        if grant.client_id != client.client_id || grant.created_at < client.created_at {
             return Err(bad());
         }
         let now = self.now();

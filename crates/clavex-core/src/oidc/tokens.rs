@@ -173,13 +173,19 @@ impl Core {
                     None => None,
                 }
             }
-            None => {
-                if self.store.get_client(&org.id, &client_id).await?.is_none() {
-                    return Err(OAuthError::invalid_token("the client no longer exists"));
-                }
-                None
-            }
+            None => None,
         };
+        // Deleting a client cuts off its tokens, also once a client of the same id is registered
+        // again: a token older than the client was issued to its predecessor.
+        let iat = claims["iat"].as_i64().unwrap_or(0);
+        if self
+            .store
+            .get_client(&org.id, &client_id)
+            .await?
+            .is_none_or(|c| c.created_at > iat)
+        {
+            return Err(OAuthError::invalid_token("the client no longer exists"));
+        }
         Ok(AccessClaims {
             sub,
             client_id,
@@ -187,7 +193,7 @@ impl Core {
             grant_id,
             jti,
             exp,
-            iat: claims["iat"].as_i64().unwrap_or(0),
+            iat,
             user,
         })
     }
