@@ -367,8 +367,8 @@ async fn backup(settings: &Settings, output: &std::path::Path) -> anyhow::Result
 }
 
 async fn migrate_data(args: &MigrateDataArgs) -> anyhow::Result<()> {
-    let from_url = DatabaseUrl::parse(&args.from)
-        .map_err(|e| anyhow::anyhow!("--from: {}", e.0))?;
+    let from_url =
+        DatabaseUrl::parse(&args.from).map_err(|e| anyhow::anyhow!("--from: {}", e.0))?;
     let to_url = DatabaseUrl::parse(&args.to).map_err(|e| anyhow::anyhow!("--to: {}", e.0))?;
     if from_url.url() == to_url.url() {
         anyhow::bail!("--from and --to name the same database");
@@ -392,10 +392,12 @@ async fn migrate_data(args: &MigrateDataArgs) -> anyhow::Result<()> {
         .migrate()
         .await
         .with_context(|| format!("cannot migrate --to {}", to_url.redacted()))?;
-    let counts = source
-        .copy_into(&target)
-        .await
-        .with_context(|| format!("copy into {} failed; nothing was written", to_url.redacted()))?;
+    let counts = source.copy_into(&target).await.with_context(|| {
+        format!(
+            "copy into {} failed; nothing was written",
+            to_url.redacted()
+        )
+    })?;
     for (table, n) in &counts {
         eprintln!("{table:>24}: {n} rows");
     }

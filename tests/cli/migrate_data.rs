@@ -46,7 +46,13 @@ async fn copies_everything_and_tokens_stay_valid() {
     let target = TestDatabase::new().await;
     let work = tempfile::tempdir().unwrap();
     let mut cmd = clavex(work.path());
-    cmd.args(["migrate-data", "--from", &source.db.url, "--to", &target.url]);
+    cmd.args([
+        "migrate-data",
+        "--from",
+        &source.db.url,
+        "--to",
+        &target.url,
+    ]);
     let out = run(cmd, None).await;
     out.assert_ok();
     assert!(out.stderr.contains("row counts verified"), "{}", out.stderr);
@@ -54,19 +60,34 @@ async fn copies_everything_and_tokens_stay_valid() {
 
     // A second copy into the now non-empty target is refused and changes nothing.
     let mut again = clavex(work.path());
-    again.args(["migrate-data", "--from", &source.db.url, "--to", &target.url]);
+    again.args([
+        "migrate-data",
+        "--from",
+        &source.db.url,
+        "--to",
+        &target.url,
+    ]);
     let out = run(again, None).await;
     assert!(!out.success());
     assert!(out.stderr.contains("not empty"), "{}", out.stderr);
 
     // The new installation, with the old one's master key.
     let key_file = source.db.dir.path().join("master.key");
-    let key = std::fs::read_to_string(key_file).unwrap().trim().to_string();
+    let key = std::fs::read_to_string(key_file)
+        .unwrap()
+        .trim()
+        .to_string();
     let moved = TestServer::start_with(target, |s| {
         s.master_key_base64 = Some(clavex_config::Secret::new(key));
     })
     .await;
-    let r = moved.admin("GET", "/api/v1/organizations/acme/groups/grafana-admins/members", None).await;
+    let r = moved
+        .admin(
+            "GET",
+            "/api/v1/organizations/acme/groups/grafana-admins/members",
+            None,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["items"][0]["username"], "alice");
     let r = TestServer::read(
@@ -81,22 +102,37 @@ async fn copies_everything_and_tokens_stay_valid() {
     .await;
     // The issuer is the public URL, which differs between the two test servers; what matters is
     // that the signature verifies under the copied keys. Same URL in production.
-    assert!(r.status == 200 || r.text.contains("another issuer"), "{}", r.text);
+    assert!(
+        r.status == 200 || r.text.contains("another issuer"),
+        "{}",
+        r.text
+    );
     let r = TestServer::read(
         moved
             .http
             .post(moved.url("/acme/token"))
             .header("Authorization", &basic)
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())])
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+            ])
             .send()
             .await
             .unwrap(),
     )
     .await;
-    assert_eq!(r.status, 200, "the refresh token issued before the move works: {}", r.text);
+    assert_eq!(
+        r.status, 200,
+        "the refresh token issued before the move works: {}",
+        r.text
+    );
     // New rows continue after the copied ones (identity sequences were advanced).
     let r = moved
-        .admin("POST", "/api/v1/organizations/acme/groups", Some(serde_json::json!({"name": "after-move"})))
+        .admin(
+            "POST",
+            "/api/v1/organizations/acme/groups",
+            Some(serde_json::json!({"name": "after-move"})),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 }
@@ -113,7 +149,10 @@ async fn every_table_of_the_schema_is_copied() {
         .collect();
     schema.sort();
     copied.sort();
-    assert_eq!(schema, copied, "a table was added without teaching migrate-data to copy it");
+    assert_eq!(
+        schema, copied,
+        "a table was added without teaching migrate-data to copy it"
+    );
     store.close().await;
 }
 
@@ -122,7 +161,13 @@ async fn refuses_a_missing_source() {
     let work = tempfile::tempdir().unwrap();
     let target = TestDatabase::new().await;
     let mut cmd = clavex(work.path());
-    cmd.args(["migrate-data", "--from", "sqlite:///nonexistent/clavex.db", "--to", &target.url]);
+    cmd.args([
+        "migrate-data",
+        "--from",
+        "sqlite:///nonexistent/clavex.db",
+        "--to",
+        &target.url,
+    ]);
     let out = run(cmd, None).await;
     assert!(!out.success());
     assert!(out.stderr.contains("no SQLite database"), "{}", out.stderr);

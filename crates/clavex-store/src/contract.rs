@@ -73,6 +73,7 @@ pub trait ClientStore: Send + Sync + 'static {
     async fn list_clients(&self, org_id: &str, page: PageRequest) -> Result<Page<Client>>;
     /// Replaces every mutable field of the client. `NotFound` if it is gone.
     async fn update_client(&self, client: &Client, event: &Event) -> Result<()>;
+    /// Deletes the client with its secrets; revokes its grants and drops its pending codes.
     async fn delete_client(&self, org_id: &str, client_id: &str, event: &Event) -> Result<bool>;
     /// Adds `secret` as the current secret; every other secret of the client expires at
     /// `old_expires_at` (or earlier if it already did). `NotFound` if the client is gone.

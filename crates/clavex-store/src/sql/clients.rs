@@ -110,6 +110,22 @@ impl ClientStore for SqlStore {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
+        // Grants and codes name the client by its id, not by a foreign key: end them here, so a
+        // client registered again under the same id inherits nothing.
+        sqlx::query(
+            "UPDATE grants SET revoked_at = $1 \
+             WHERE org_id = $2 AND client_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(event.time)
+        .bind(org_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM auth_codes WHERE org_id = $1 AND client_id = $2")
+            .bind(org_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
         insert_event(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
