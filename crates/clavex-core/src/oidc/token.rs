@@ -4,7 +4,7 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use clavex_crypto::secret;
 use clavex_store::{
-    Client, CodeRedemption, Event, GrantRecord, Org, RefreshRotation, RefreshTokenRecord,
+    Client, CodeRedemption, Event, GrantRecord, Org, RefreshRotation, RefreshTokenRecord, User,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -45,6 +45,15 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     pub scope: String,
+}
+
+/// What differs between the user grants' responses.
+struct UserTokens<'a> {
+    grant: &'a GrantRecord,
+    scope: &'a str,
+    auth_time: i64,
+    nonce: Option<&'a str>,
+    refresh_token: Option<String>,
 }
 
 fn has_grant(client: &Client, grant: &str) -> bool {
@@ -240,43 +249,19 @@ impl Core {
             }
             CodeRedemption::NotFound => return Err(bad_code()),
         }
-        let scopes = split_scope(&grant.scope);
-        let access = self
-            .mint_access_token(
-                org,
-                &client.client_id,
-                &user.id,
-                &grant.scope,
-                Some(&grant.id),
-                grant.auth_time,
-            )
-            .await?;
-        let id_token = if scopes.iter().any(|s| s == "openid") {
-            let groups = self.store.user_group_names(&org.id, &user.id).await?;
-            let claims = user_claims(&org.slug, &user, &groups, &scopes);
-            Some(
-                self.mint_id_token(
-                    org,
-                    &client.client_id,
-                    claims,
-                    record.auth_time,
-                    record.nonce.as_deref(),
-                    Some(&record.sid),
-                    &access.token,
-                )
-                .await?,
-            )
-        } else {
-            None
-        };
-        Ok(TokenResponse {
-            access_token: access.token,
-            token_type: "Bearer",
-            expires_in: access.expires_in,
-            id_token,
-            refresh_token: refresh_plain,
-            scope: grant.scope,
-        })
+        self.user_token_response(
+            org,
+            client,
+            &user,
+            UserTokens {
+                grant: &grant,
+                scope: &grant.scope,
+                auth_time: record.auth_time,
+                nonce: record.nonce.as_deref(),
+                refresh_token: refresh_plain,
+            },
+        )
+        .await
     }
 
     async fn grant_refresh_token(
@@ -368,27 +353,53 @@ impl Core {
             }
             RefreshRotation::NotFound => return Err(bad()),
         }
+        // OIDC Core §12.2: a refreshed ID token carries no nonce.
+        self.user_token_response(
+            org,
+            client,
+            &user,
+            UserTokens {
+                grant: &grant,
+                scope: &scope,
+                auth_time: grant.auth_time.unwrap_or(grant.created_at),
+                nonce: None,
+                refresh_token: Some(next_plain),
+            },
+        )
+        .await
+    }
+
+    /// The response of a grant made for a user: an access token naming the grant, and an ID
+    /// token with the user's claims when `openid` is in scope.
+    async fn user_token_response(
+        &self,
+        org: &Org,
+        client: &Client,
+        user: &User,
+        t: UserTokens<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let scopes = split_scope(t.scope);
         let access = self
             .mint_access_token(
                 org,
                 &client.client_id,
                 &user.id,
-                &scope,
-                Some(&grant.id),
-                grant.auth_time,
+                t.scope,
+                Some(&t.grant.id),
+                t.grant.auth_time,
             )
             .await?;
         let id_token = if scopes.iter().any(|s| s == "openid") {
             let groups = self.store.user_group_names(&org.id, &user.id).await?;
-            let claims = user_claims(&org.slug, &user, &groups, &scopes);
+            let claims = user_claims(&org.slug, user, &groups, &scopes);
             Some(
                 self.mint_id_token(
                     org,
                     &client.client_id,
                     claims,
-                    grant.auth_time.unwrap_or(grant.created_at),
-                    None,
-                    grant.sid.as_deref(),
+                    t.auth_time,
+                    t.nonce,
+                    t.grant.sid.as_deref(),
                     &access.token,
                 )
                 .await?,
@@ -401,8 +412,8 @@ impl Core {
             token_type: "Bearer",
             expires_in: access.expires_in,
             id_token,
-            refresh_token: Some(next_plain),
-            scope,
+            refresh_token: t.refresh_token,
+            scope: t.scope.to_string(),
         })
     }
 
