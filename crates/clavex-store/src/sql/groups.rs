@@ -159,16 +159,20 @@ impl GroupStore for SqlStore {
     async fn user_group_names(&self, org_id: &str, user_id: &str) -> Result<Vec<String>> {
         let found = sqlx::query(
             "SELECT g.name FROM group_members m JOIN user_groups g ON g.id = m.group_id \
-             WHERE g.org_id = $1 AND m.user_id = $2 ORDER BY g.name",
+             WHERE g.org_id = $1 AND m.user_id = $2",
         )
         .bind(org_id)
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        found
+        let mut names = found
             .iter()
             .map(|r| Ok(r.try_get::<String, _>("name")?))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        // Sorted here, not by ORDER BY: PostgreSQL would sort by the database's collation
+        // (`Mid` after `alpha` under en_US), SQLite by bytes; the groups claim must not depend on it.
+        names.sort_unstable();
+        Ok(names)
     }
 }
 

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::{SqlStore, insert_event};
-use crate::{AdminToken, AdminTokenStore, Event, contract::Result};
+use crate::{AdminToken, AdminTokenStore, Event, StoreError, contract::Result};
 
 #[async_trait]
 impl AdminTokenStore for SqlStore {
@@ -27,29 +27,13 @@ impl AdminTokenStore for SqlStore {
     }
 
     async fn ensure_admin_token(&self, token: &AdminToken, event: &Event) -> Result<bool> {
-        // One statement, so that several nodes starting at once with the same bootstrap value
-        // cannot collide: insert, or update only when something differs.
-        let mut tx = self.write_tx().await?;
-        let changed = sqlx::query(
-            "INSERT INTO admin_tokens (id, name, org_id, token_hash, created_at) \
-             VALUES ($1, $2, NULL, $3, $4) \
-             ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, org_id = NULL \
-             WHERE admin_tokens.token_hash <> excluded.token_hash OR admin_tokens.org_id IS NOT NULL",
-        )
-        .bind(&token.id)
-        .bind(&token.name)
-        .bind(&token.token_hash)
-        .bind(token.created_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        if !changed {
-            return Ok(false);
+        // ON CONFLICT arbitrates `name` only: on PostgreSQL a node racing another's first insert
+        // can still fail on the token_hash index. That row is committed by then, so a second try
+        // finds it and changes nothing (a genuine conflict fails the same way again).
+        match ensure_admin_token_once(self, token, event).await {
+            Err(StoreError::Conflict { .. }) => ensure_admin_token_once(self, token, event).await,
+            other => other,
         }
-        insert_event(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
     }
 
     async fn find_admin_token_by_hash(&self, token_hash: &str) -> Result<Option<AdminToken>> {
@@ -71,4 +55,33 @@ impl AdminTokenStore for SqlStore {
         })
         .transpose()
     }
+}
+
+/// Inserts the bootstrap token, or updates it when something differs, in one statement.
+async fn ensure_admin_token_once(
+    store: &SqlStore,
+    token: &AdminToken,
+    event: &Event,
+) -> Result<bool> {
+    let mut tx = store.write_tx().await?;
+    let changed = sqlx::query(
+        "INSERT INTO admin_tokens (id, name, org_id, token_hash, created_at) \
+         VALUES ($1, $2, NULL, $3, $4) \
+         ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, org_id = NULL \
+         WHERE admin_tokens.token_hash <> excluded.token_hash OR admin_tokens.org_id IS NOT NULL",
+    )
+    .bind(&token.id)
+    .bind(&token.name)
+    .bind(&token.token_hash)
+    .bind(token.created_at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        > 0;
+    if !changed {
+        return Ok(false);
+    }
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
 }

@@ -1,0 +1,283 @@
+//! Authorization codes, grants, refresh tokens and revoked access tokens: single use is decided
+//! by the store, and a replay revokes the whole grant.
+
+use std::sync::Arc;
+
+use super::support::*;
+use crate::{CodeRecord, CodeRedemption, GrantRecord, RefreshRotation, RefreshTokenRecord, Store};
+
+/// A code (with and without its optional parts) reads back as created, unused.
+pub async fn code_round_trip(store: Arc<dyn Store>) {
+    let s = &*store;
+    let org = new_org(s, "codes").await;
+    let user = new_user(s, &org.id, "bea").await;
+    let full = code_for(&org.id, "grafana", &user.id);
+    let bare = CodeRecord {
+        nonce: None,
+        code_challenge: None,
+        ..code_for(&org.id, "grafana", &user.id)
+    };
+    s.create_code(&full).await.unwrap();
+    s.create_code(&bare).await.unwrap();
+    assert_eq!(s.get_code(&full.code_hash).await.unwrap(), Some(full));
+    assert_eq!(s.get_code(&bare.code_hash).await.unwrap(), Some(bare));
+    assert_eq!(s.get_code(&unique("code")).await.unwrap(), None);
+}
+
+/// The first redemption stores the grant and refresh token and marks the code used; a second one
+/// is `Replayed`, revokes that grant and writes the replay event; an unknown code is `NotFound`.
+pub async fn code_redeem_then_replay_revokes_grant(store: Arc<dyn Store>) {
+    let s = &*store;
+    let org = new_org(s, "redeem").await;
+    let user = new_user(s, &org.id, "cleo").await;
+    let code = code_for(&org.id, "grafana", &user.id);
+    s.create_code(&code).await.unwrap();
+
+    let grant = grant_for(&org.id, "grafana", &user.id);
+    let refresh = refresh_for(&grant.id);
+    let first = event(&org.id, "code.replayed", "grafana");
+    assert_eq!(
+        s.redeem_code(&code.code_hash, NOW + 3, &grant, Some(&refresh), &first)
+            .await
+            .unwrap(),
+        CodeRedemption::Redeemed
+    );
+    assert_eq!(
+        s.get_code(&code.code_hash).await.unwrap(),
+        Some(CodeRecord {
+            used_at: Some(NOW + 3),
+            grant_id: Some(grant.id.clone()),
+            ..code.clone()
+        })
+    );
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id).await.unwrap(),
+        Some(grant.clone())
+    );
+    assert_eq!(
+        s.get_refresh_token(&refresh.token_hash).await.unwrap(),
+        Some(refresh.clone())
+    );
+    assert_event_absent(s, &org.id, &first.id).await;
+
+    // The replay: its own grant and token are not stored, the first grant is revoked.
+    let second_grant = grant_for(&org.id, "grafana", &user.id);
+    let second_refresh = refresh_for(&second_grant.id);
+    let replay = event(&org.id, "code.replayed", "grafana");
+    assert_eq!(
+        s.redeem_code(
+            &code.code_hash,
+            NOW + 9,
+            &second_grant,
+            Some(&second_refresh),
+            &replay
+        )
+        .await
+        .unwrap(),
+        CodeRedemption::Replayed
+    );
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id).await.unwrap(),
+        Some(GrantRecord {
+            revoked_at: Some(NOW + 9),
+            ..grant.clone()
+        })
+    );
+    assert_eq!(s.get_grant(&org.id, &second_grant.id).await.unwrap(), None);
+    assert_eq!(
+        s.get_refresh_token(&second_refresh.token_hash)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_event_recorded(s, &replay).await;
+
+    // Without a refresh token, and an unknown code.
+    let other = code_for(&org.id, "grafana", &user.id);
+    s.create_code(&other).await.unwrap();
+    let plain = grant_for(&org.id, "grafana", &user.id);
+    assert_eq!(
+        s.redeem_code(
+            &other.code_hash,
+            NOW,
+            &plain,
+            None,
+            &event(&org.id, "code.replayed", "g")
+        )
+        .await
+        .unwrap(),
+        CodeRedemption::Redeemed
+    );
+    assert_eq!(s.get_grant(&org.id, &plain.id).await.unwrap(), Some(plain));
+    let unknown = grant_for(&org.id, "grafana", &user.id);
+    let unknown_event = event(&org.id, "code.replayed", "grafana");
+    assert_eq!(
+        s.redeem_code(&unique("code"), NOW, &unknown, None, &unknown_event)
+            .await
+            .unwrap(),
+        CodeRedemption::NotFound
+    );
+    assert_eq!(s.get_grant(&org.id, &unknown.id).await.unwrap(), None);
+    assert_event_absent(s, &org.id, &unknown_event.id).await;
+}
+
+/// A grant without a user (client_credentials) reads back as created; revoking it sets
+/// `revoked_at` once.
+pub async fn grant_round_trip_and_revoke(store: Arc<dyn Store>) {
+    let s = &*store;
+    let org = new_org(s, "grants").await;
+    let grant = GrantRecord {
+        user_id: None,
+        auth_time: None,
+        sid: None,
+        nonce: None,
+        scope: "api:read".to_string(),
+        ..grant_for(&org.id, "machine", "unused")
+    };
+    s.create_grant(&grant).await.unwrap();
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id).await.unwrap(),
+        Some(grant.clone())
+    );
+
+    let revoked = event(&org.id, "grant.revoked", &grant.id);
+    assert!(
+        s.revoke_grant(&org.id, &grant.id, NOW + 7, &revoked)
+            .await
+            .unwrap()
+    );
+    assert_event_recorded(s, &revoked).await;
+    let expected = GrantRecord {
+        revoked_at: Some(NOW + 7),
+        ..grant.clone()
+    };
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id).await.unwrap(),
+        Some(expected.clone())
+    );
+
+    let again = event(&org.id, "grant.revoked", &grant.id);
+    assert!(
+        !s.revoke_grant(&org.id, &grant.id, NOW + 8, &again)
+            .await
+            .unwrap()
+    );
+    assert_event_absent(s, &org.id, &again.id).await;
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id).await.unwrap(),
+        Some(expected),
+        "the first revocation time stays"
+    );
+    assert!(
+        !s.revoke_grant(
+            &org.id,
+            "missing",
+            NOW,
+            &event(&org.id, "grant.revoked", "m")
+        )
+        .await
+        .unwrap()
+    );
+}
+
+/// A current refresh token rotates once (`Rotated`: it is used, its successor stored); presenting
+/// it again is `Reused`, revokes the grant and writes the reuse event; an unknown token is
+/// `NotFound`.
+pub async fn refresh_rotation_then_reuse_revokes_grant(store: Arc<dyn Store>) {
+    let s = &*store;
+    let org = new_org(s, "refresh").await;
+    let user = new_user(s, &org.id, "dina").await;
+    let code = code_for(&org.id, "grafana", &user.id);
+    s.create_code(&code).await.unwrap();
+    let grant = grant_for(&org.id, "grafana", &user.id);
+    let first = refresh_for(&grant.id);
+    s.redeem_code(
+        &code.code_hash,
+        NOW,
+        &grant,
+        Some(&first),
+        &event(&org.id, "code.replayed", "grafana"),
+    )
+    .await
+    .unwrap();
+
+    let second = RefreshTokenRecord {
+        created_at: NOW + 10,
+        scope: "openid".to_string(),
+        ..refresh_for(&grant.id)
+    };
+    let not_reused = event(&org.id, "refresh_token.reused", "grafana");
+    assert_eq!(
+        s.rotate_refresh_token(&first.token_hash, NOW + 10, &second, &not_reused)
+            .await
+            .unwrap(),
+        RefreshRotation::Rotated
+    );
+    assert_event_absent(s, &org.id, &not_reused.id).await;
+    assert_eq!(
+        s.get_refresh_token(&first.token_hash).await.unwrap(),
+        Some(RefreshTokenRecord {
+            used_at: Some(NOW + 10),
+            ..first.clone()
+        })
+    );
+    assert_eq!(
+        s.get_refresh_token(&second.token_hash).await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        None
+    );
+
+    // The old token again: reuse.
+    let third = refresh_for(&grant.id);
+    let reused = event(&org.id, "refresh_token.reused", "grafana");
+    assert_eq!(
+        s.rotate_refresh_token(&first.token_hash, NOW + 20, &third, &reused)
+            .await
+            .unwrap(),
+        RefreshRotation::Reused {
+            grant_id: grant.id.clone()
+        }
+    );
+    assert_event_recorded(s, &reused).await;
+    assert_eq!(s.get_refresh_token(&third.token_hash).await.unwrap(), None);
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id).await.unwrap(),
+        Some(GrantRecord {
+            revoked_at: Some(NOW + 20),
+            ..grant.clone()
+        })
+    );
+
+    let unknown = event(&org.id, "refresh_token.reused", "grafana");
+    assert_eq!(
+        s.rotate_refresh_token(&unique("refresh"), NOW, &refresh_for(&grant.id), &unknown)
+            .await
+            .unwrap(),
+        RefreshRotation::NotFound
+    );
+    assert_event_absent(s, &org.id, &unknown.id).await;
+}
+
+/// A revoked access token is reported revoked (revoking twice is fine); others are not.
+pub async fn access_token_revocation(store: Arc<dyn Store>) {
+    let s = &*store;
+    let org = new_org(s, "access-tokens").await;
+    let jti = unique("jti");
+    let other = unique("jti");
+    assert!(!s.is_access_token_revoked(&jti).await.unwrap());
+    s.revoke_access_token(&org.id, &jti, NOW + 300)
+        .await
+        .unwrap();
+    s.revoke_access_token(&org.id, &jti, NOW + 300)
+        .await
+        .unwrap();
+    assert!(s.is_access_token_revoked(&jti).await.unwrap());
+    assert!(!s.is_access_token_revoked(&other).await.unwrap());
+}
