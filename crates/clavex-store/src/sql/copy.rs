@@ -95,6 +95,7 @@ const TABLES: &[TableSpec] = &[
             ("disabled", Int),
             ("created_at", Int),
             ("updated_at", Int),
+            ("name_norm", Text),
         ],
     ),
     (

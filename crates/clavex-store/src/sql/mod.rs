@@ -121,7 +121,34 @@ impl SqlStore {
         migrator
             .run(&self.pool)
             .await
-            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
+        self.fill_name_norm().await
+    }
+
+    /// Migration 0003 added `users.name_norm`; rows written before it get theirs here, because
+    /// only Rust folds case beyond ASCII the same way on both backends.
+    async fn fill_name_norm(&self) -> Result<()> {
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, name FROM users WHERE name_norm = '' AND name <> '' LIMIT 500",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.write_tx().await?;
+            for row in &rows {
+                let id: String = sqlx::Row::try_get(row, "id")?;
+                let name: String = sqlx::Row::try_get(row, "name")?;
+                sqlx::query("UPDATE users SET name_norm = $1 WHERE id = $2")
+                    .bind(crate::normalize_login(&name))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     pub fn backend(&self) -> Backend {

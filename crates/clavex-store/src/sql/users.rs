@@ -15,7 +15,8 @@ impl UserStore for SqlStore {
         sqlx::query(
             "INSERT INTO users (id, org_id, username, username_norm, email, email_norm, \
              email_verified, name, given_name, family_name, password_hash, disabled, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             updated_at, name_norm) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&user.id)
         .bind(&user.org_id)
@@ -31,6 +32,7 @@ impl UserStore for SqlStore {
         .bind(i64::from(user.disabled))
         .bind(user.created_at)
         .bind(user.updated_at)
+        .bind(normalize_login(&user.name))
         .execute(&mut *tx)
         .await?;
         insert_event(&mut tx, event).await?;
@@ -78,7 +80,7 @@ impl UserStore for SqlStore {
         let sql = format!(
             "SELECT {} FROM users u WHERE u.org_id = $1 AND u.seq > $2 AND ($3 = '' OR \
              u.username_norm LIKE $3 ESCAPE '\\' OR u.email_norm LIKE $3 ESCAPE '\\' OR \
-             LOWER(u.name) LIKE $3 ESCAPE '\\') ORDER BY u.seq LIMIT $4",
+             u.name_norm LIKE $3 ESCAPE '\\') ORDER BY u.seq LIMIT $4",
             rows::USER_COLUMNS
         );
         let found = sqlx::query(AssertSqlSafe(sql))
@@ -100,7 +102,8 @@ impl UserStore for SqlStore {
         let done = sqlx::query(
             "UPDATE users SET username = $1, username_norm = $2, email = $3, email_norm = $4, \
              email_verified = $5, name = $6, given_name = $7, family_name = $8, \
-             password_hash = $9, disabled = $10, updated_at = $11 WHERE org_id = $12 AND id = $13",
+             password_hash = $9, disabled = $10, updated_at = $11, name_norm = $14 \
+             WHERE org_id = $12 AND id = $13",
         )
         .bind(&user.username)
         .bind(normalize_login(&user.username))
@@ -115,6 +118,7 @@ impl UserStore for SqlStore {
         .bind(user.updated_at)
         .bind(&user.org_id)
         .bind(&user.id)
+        .bind(normalize_login(&user.name))
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
