@@ -36,3 +36,38 @@ async fn metrics_count_requests_by_route_template() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn shutdown_turns_readyz_to_503_before_the_listener_closes() {
+    use std::{sync::Arc, time::Duration};
+
+    let db = clavex_testkit::TestDatabase::new().await;
+    let settings = clavex_config::Settings::for_tests(&db.url);
+    let core = clavex_web::boot::open_core(&settings, Arc::new(clavex_core::SystemClock))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/readyz", listener.local_addr().unwrap());
+    let state = clavex_web::AppState::new(core, settings.max_body_bytes);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(clavex_web::serve(
+        listener,
+        state,
+        async move {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(2),
+    ));
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let draining = http.get(&url).send().await.unwrap();
+    assert_eq!(draining.status(), 503, "readyz reports draining first");
+    // Then the server stops by itself once the drain delay is over.
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops after draining")
+        .unwrap()
+        .unwrap();
+}
