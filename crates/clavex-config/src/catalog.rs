@@ -149,7 +149,6 @@ const fn secret(spec: Spec) -> Spec {
     }
 }
 
-#[allow(clippy::too_many_arguments)] // a table row; named fields would only repeat the column names
 const fn integer(
     key: SettingId,
     name: &'static str,

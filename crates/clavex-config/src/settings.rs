@@ -133,7 +133,10 @@ impl Settings {
     ///
     /// # Panics
     /// If `database_url` is not a valid database URL: that is a mistake in the calling test.
-    #[allow(clippy::panic)] // a test helper; returning a Result would only move the panic into every test
+    #[expect(
+        clippy::panic,
+        reason = "a test helper; returning a Result would only move the panic into every test"
+    )]
     pub fn for_tests(database_url: &str) -> Settings {
         let mut flags = FlagOverrides {
             listen: Some("127.0.0.1:0".to_owned()),

@@ -1,6 +1,5 @@
 //! Loader tests: defaults, precedence of the four layers, and that every refusal names the setting and
 //! where its value came from. Environments are explicit lists, files are temporary.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
 use std::net::SocketAddr;

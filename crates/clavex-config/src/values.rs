@@ -373,7 +373,6 @@ pub(crate) fn check_bootstrap_token(text: &str) -> Result<(), InvalidValue> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // clippy.toml does not set allow-unwrap-in-tests
 mod tests {
     use super::*;
 
