@@ -397,3 +397,61 @@ async fn what_the_user_typed_is_escaped() {
         r.text
     );
 }
+
+/// Many wrong passwords sent at once with one valid form must not slip past the lockout: each
+/// attempt checks the lock and counts its failure while holding an Argon2id slot.
+#[tokio::test]
+async fn parallel_guesses_do_not_bypass_the_lockout() {
+    let server = clavex_testkit::TestServer::start().await;
+    super::support::seed_acme(&server).await;
+    let browser = super::support::Browser::new();
+    let (_, challenge) = super::support::pkce();
+    let mut auth = url::Url::parse(&server.url("/acme/authorize")).unwrap();
+    auth.query_pairs_mut()
+        .append_pair("client_id", "grafana")
+        .append_pair("redirect_uri", super::support::GRAFANA_REDIRECT)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let r = browser.get(auth.as_str()).await;
+    let login = super::support::location(&r);
+    let page = browser.get(&login).await;
+    let request = super::support::hidden_input(&page.text, "request");
+    let csrf = super::support::hidden_input(&page.text, "csrf");
+    let action = login.split('?').next().unwrap().to_string();
+    let mut tasks = Vec::new();
+    for i in 0..16 {
+        let http = browser.http.clone();
+        let (action, request, csrf) = (action.clone(), request.clone(), csrf.clone());
+        tasks.push(tokio::spawn(async move {
+            http.post(&action)
+                .form(&[
+                    ("request", request.as_str()),
+                    ("csrf", csrf.as_str()),
+                    ("username", "alice"),
+                    ("password", &format!("wrong-guess-{i}")),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut verified = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            401 => verified += 1,
+            429 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    let slots = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let limit = clavex_core::oidc::signin::LOGIN_FAILURES_BEFORE_LOCK as usize;
+    assert!(
+        verified <= limit + slots,
+        "{verified} of 16 parallel guesses were checked; the lock allows {limit} (+{slots} in flight)"
+    );
+    assert!(verified >= 1);
+}

@@ -185,7 +185,8 @@ pub trait SignInStore: Send + Sync + 'static {
         id_hash: &str,
         now: i64,
     ) -> Result<Option<AuthRequestRecord>>;
-    async fn delete_auth_request(&self, id_hash: &str) -> Result<()>;
+    /// Consumes a pending request; `Ok(false)` when it was already gone (used or expired).
+    async fn delete_auth_request(&self, id_hash: &str) -> Result<bool>;
 
     /// Creates a session; `event` records the sign-in in the same transaction.
     async fn create_session(&self, session: &SessionRecord, event: &Event) -> Result<()>;
@@ -201,6 +202,17 @@ pub trait SignInStore: Send + Sync + 'static {
 
     async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleState>>;
     async fn put_throttle(&self, key: &str, org_id: &str, state: &ThrottleState) -> Result<()>;
+    /// Counts one failure atomically (a new window starts when the last began `window` seconds
+    /// before `now` or earlier) and returns the counter after it.
+    async fn bump_throttle(
+        &self,
+        key: &str,
+        org_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<ThrottleState>;
+    /// Locks until `until`, never shortening a lock already in place.
+    async fn lock_throttle(&self, key: &str, until: i64) -> Result<()>;
     async fn clear_throttle(&self, key: &str) -> Result<()>;
 }
 

@@ -368,9 +368,16 @@ impl Core {
         params: &AuthParams,
         session: &ActiveSession,
     ) -> CoreResult<AuthorizeOutcome> {
-        self.store
+        // Consuming the request decides which of two simultaneous form posts continues.
+        if !self
+            .store
             .delete_auth_request(&secret::hash_token(request_id))
-            .await?;
+            .await?
+        {
+            return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
+                "this sign-in was already completed",
+            )));
+        }
         let Some(client) = self.store.get_client(&org.id, &params.client_id).await? else {
             return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
                 "the client was deleted while you signed in",

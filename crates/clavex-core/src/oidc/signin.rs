@@ -4,7 +4,7 @@
 //! can lock a user out for good.
 
 use clavex_crypto::password;
-use clavex_store::{Event, Org, ThrottleState, User, normalize_login};
+use clavex_store::{Event, Org, User, normalize_login};
 
 use crate::{Core, CoreError, CoreResult};
 
@@ -73,16 +73,27 @@ impl Core {
             account_key(org, user.as_ref(), login),
         ];
         let address = source_ip.map(|ip| address_key(org, ip));
-        for key in account_keys.iter().chain(address.iter()) {
-            if let Some(state) = self.store.get_throttle(key).await?
-                && state.locked_until > now
-            {
-                self.record_signin_failure(org, login, source_ip, "throttled")
-                    .await?;
-                return Ok(SignInOutcome::Throttled {
-                    retry_after: state.locked_until - now,
-                });
-            }
+        let keys: Vec<&String> = account_keys.iter().chain(address.iter()).collect();
+        if let Some(retry_after) = self.locked_for(&keys, now).await? {
+            return self.throttled(org, login, source_ip, retry_after).await;
+        }
+        // Verification, the lock check before it and the failure count after it all happen
+        // while holding an Argon2id slot: parallel guesses queue here and each one sees the
+        // failures counted before it, so at most one slot's worth pass the limit per node.
+        let queued = std::time::Instant::now();
+        let _permit = self
+            .password_gate
+            .acquire()
+            .await
+            .map_err(|e| CoreError::Internal(format!("password gate closed: {e}")))?;
+        self.metrics.observe(
+            "clavex_password_queue_wait_seconds",
+            "Time a sign-in waited for an Argon2id slot.",
+            &[],
+            queued.elapsed(),
+        );
+        if let Some(retry_after) = self.locked_for(&keys, self.now()).await? {
+            return self.throttled(org, login, source_ip, retry_after).await;
         }
         let verified = self.check_password(user.as_ref(), password_attempt).await?;
         match (verified, user) {
@@ -94,7 +105,7 @@ impl Core {
                     .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "success")]);
                 Ok(SignInOutcome::Success(Box::new(user)))
             }
-            _ => {
+            (_, user) => {
                 for key in &account_keys {
                     self.count_failure(org, key, LOGIN_FAILURES_BEFORE_LOCK, now, |n| {
                         // 1, 2, 4, 8 ... minutes, capped.
@@ -109,7 +120,7 @@ impl Core {
                     })
                     .await?;
                 }
-                self.record_signin_failure(org, login, source_ip, "bad_credentials")
+                self.record_signin_failure(org, login, user.as_ref(), source_ip, "bad_credentials")
                     .await?;
                 self.metrics
                     .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "bad_credentials")]);
@@ -118,25 +129,40 @@ impl Core {
         }
     }
 
-    /// Verifies on the blocking pool, at most one Argon2id per core at a time. Without a usable
-    /// hash, verifies against a dummy so that the answer takes as long.
+    /// Seconds until the longest lock among `keys` ends, if any is locked.
+    async fn locked_for(&self, keys: &[&String], now: i64) -> CoreResult<Option<i64>> {
+        let mut longest = None;
+        for key in keys {
+            if let Some(state) = self.store.get_throttle(key).await?
+                && state.locked_until > now
+            {
+                longest = longest.max(Some(state.locked_until - now));
+            }
+        }
+        Ok(longest)
+    }
+
+    async fn throttled(
+        &self,
+        org: &Org,
+        login: &str,
+        source_ip: Option<&str>,
+        retry_after: i64,
+    ) -> CoreResult<SignInOutcome> {
+        self.record_signin_failure(org, login, None, source_ip, "throttled")
+            .await?;
+        self.metrics
+            .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "throttled")]);
+        Ok(SignInOutcome::Throttled { retry_after })
+    }
+
+    /// Verifies on the blocking pool (the caller holds an Argon2id slot). Without a usable hash,
+    /// verifies against a dummy so that the answer takes as long.
     async fn check_password(&self, user: Option<&User>, attempt: &str) -> CoreResult<bool> {
         let hash = user
             .filter(|u| !u.disabled)
             .and_then(|u| u.password_hash.clone());
         let attempt = attempt.to_string();
-        let queued = std::time::Instant::now();
-        let _permit = self
-            .password_gate
-            .acquire()
-            .await
-            .map_err(|e| CoreError::Internal(format!("password gate closed: {e}")))?;
-        self.metrics.observe(
-            "clavex_password_queue_wait_seconds",
-            "Time a sign-in waited for an Argon2id slot.",
-            &[],
-            queued.elapsed(),
-        );
         tokio::task::spawn_blocking(move || match hash {
             Some(hash) => password::verify_password(&attempt, &hash).unwrap_or(false),
             None => {
@@ -156,20 +182,15 @@ impl Core {
         now: i64,
         lock_for: impl Fn(i64) -> i64,
     ) -> CoreResult<()> {
-        let previous = self.store.get_throttle(key).await?;
-        let mut state = match previous {
-            Some(s) if now - s.window_start < WINDOW_SECONDS => s,
-            _ => ThrottleState {
-                failures: 0,
-                window_start: now,
-                locked_until: 0,
-            },
-        };
-        state.failures += 1;
+        let state = self
+            .store
+            .bump_throttle(key, &org.id, now, WINDOW_SECONDS)
+            .await?;
         if state.failures >= threshold {
-            state.locked_until = now + lock_for(state.failures);
+            self.store
+                .lock_throttle(key, now + lock_for(state.failures))
+                .await?;
         }
-        self.store.put_throttle(key, &org.id, &state).await?;
         Ok(())
     }
 
@@ -177,16 +198,26 @@ impl Core {
         &self,
         org: &Org,
         login: &str,
+        user: Option<&User>,
         source_ip: Option<&str>,
         reason: &str,
     ) -> CoreResult<()> {
+        // Never the typed text itself: people type passwords into the username box. The user's
+        // id when it names one, else a short hash that still groups repeated attempts.
+        let target = match user {
+            Some(u) => u.id.clone(),
+            None => format!(
+                "login:{}",
+                &clavex_crypto::secret::hash_token(&normalize_login(login))[..16]
+            ),
+        };
         let event = Event {
             id: crate::new_id(),
             org_id: Some(org.id.clone()),
             time: self.now(),
             kind: "signin.failed".into(),
             actor: "anonymous".into(),
-            target: normalize_login(login).chars().take(256).collect(),
+            target,
             outcome: "failure".into(),
             source_ip: source_ip.map(str::to_string),
             details: serde_json::json!({ "reason": reason }),

@@ -297,7 +297,12 @@ impl Core {
             return Err(bad());
         }
         let now = self.now();
-        if grant.revoked_at.is_some() || (token.expires_at <= now && token.used_at.is_none()) {
+        // The grant's own expiry bounds the whole chain of rotations: refreshing regularly does
+        // not keep a sign-in alive forever.
+        if grant.revoked_at.is_some()
+            || grant.expires_at <= now
+            || (token.expires_at <= now && token.used_at.is_none())
+        {
             return Err(bad());
         }
         let granted = split_scope(&token.scope);
@@ -326,7 +331,7 @@ impl Core {
             grant_id: grant.id.clone(),
             scope: scope.clone(),
             created_at: now,
-            expires_at: now + self.settings.refresh_token_ttl_seconds,
+            expires_at: (now + self.settings.refresh_token_ttl_seconds).min(grant.expires_at),
             used_at: None,
         };
         let reuse_event = self.security_event(

@@ -67,12 +67,12 @@ impl SignInStore for SqlStore {
         .transpose()
     }
 
-    async fn delete_auth_request(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM auth_requests WHERE id_hash = $1")
+    async fn delete_auth_request(&self, id_hash: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM auth_requests WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn create_session(&self, s: &SessionRecord, event: &Event) -> Result<()> {
@@ -157,6 +157,47 @@ impl SignInStore for SqlStore {
         .bind(state.failures)
         .bind(state.window_start)
         .bind(state.locked_until)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn bump_throttle(
+        &self,
+        key: &str,
+        org_id: &str,
+        now: i64,
+        window: i64,
+    ) -> Result<ThrottleState> {
+        let row = sqlx::query(
+            "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
+             VALUES ($1, $2, 1, $3, 0) ON CONFLICT (throttle_key) DO UPDATE SET \
+             failures = CASE WHEN login_throttle.window_start <= $4 THEN 1 \
+                             ELSE login_throttle.failures + 1 END, \
+             window_start = CASE WHEN login_throttle.window_start <= $4 THEN $3 \
+                                 ELSE login_throttle.window_start END \
+             RETURNING failures, window_start, locked_until",
+        )
+        .bind(key)
+        .bind(org_id)
+        .bind(now)
+        .bind(now - window)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ThrottleState {
+            failures: row.try_get("failures")?,
+            window_start: row.try_get("window_start")?,
+            locked_until: row.try_get("locked_until")?,
+        })
+    }
+
+    async fn lock_throttle(&self, key: &str, until: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE login_throttle SET locked_until = \
+             CASE WHEN locked_until < $1 THEN $1 ELSE locked_until END WHERE throttle_key = $2",
+        )
+        .bind(until)
+        .bind(key)
         .execute(&self.pool)
         .await?;
         Ok(())
