@@ -60,6 +60,42 @@ fn clears_session_cookie(r: &TestResponse) -> bool {
     })
 }
 
+/// Logout without a hint: the confirmation page first, then its form posted.
+async fn confirm_logout(server: &TestServer, browser: &Browser) -> TestResponse {
+    let page = browser.get(&logout_url(server, "acme", &[])).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Sign out?"), "{}", page.text);
+    let confirm = hidden_input(&page.text, "confirm");
+    let r = browser
+        .post_form(&server.url("/acme/logout"), &[("confirm", &confirm)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r
+}
+
+#[tokio::test]
+async fn logout_without_a_hint_asks_first() {
+    let server = TestServer::start().await;
+    let secret = seed_acme(&server).await;
+    let (browser, _) = signed_in(&server, &secret).await;
+    // Another site can send the browser here; that alone must not end the session.
+    let page = browser.get(&logout_url(&server, "acme", &[])).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("Sign out?"), "{}", page.text);
+    assert!(!clears_session_cookie(&page));
+    assert_signed_in_still(&grafana_prompt_none(&server, &browser).await.0);
+    // A forged confirmation is refused and changes nothing.
+    let r = browser
+        .post_form(&server.url("/acme/logout"), &[("confirm", "forged")])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_signed_in_still(&grafana_prompt_none(&server, &browser).await.0);
+    // The real confirmation ends it.
+    let r = confirm_logout(&server, &browser).await;
+    assert!(clears_session_cookie(&r));
+    assert_signed_out(&grafana_prompt_none(&server, &browser).await.0);
+}
+
 #[tokio::test]
 async fn logout_redirects_to_the_registered_uri_with_state() {
     let server = TestServer::start().await;
@@ -100,8 +136,7 @@ async fn logout_ends_the_session_on_the_server() {
         let r = submit_login(&b, &form, "alice", "alice-password-1").await;
         (b, cookie_value(set_cookie(&r, "clavex_sso_acme").unwrap()))
     };
-    let r = victim.get(&logout_url(&server, "acme", &[])).await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    let r = confirm_logout(&server, &victim).await;
     assert!(r.text.contains("Signed out"), "{}", r.text);
 
     // The cookie value, sent again by hand, no longer signs anyone in.

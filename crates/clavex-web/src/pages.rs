@@ -20,6 +20,17 @@ pub struct LoginPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage<'a> {
+    pub org_name: &'a str,
+    pub username: &'a str,
+    pub action: &'a str,
+    pub csrf: &'a str,
+    /// Parameters of the original request, carried through the confirmation.
+    pub fields: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
 #[template(path = "message.html")]
 pub struct MessagePage<'a> {
     pub org_name: Option<&'a str>,

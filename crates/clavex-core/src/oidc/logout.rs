@@ -15,6 +15,8 @@ pub struct LogoutRequest {
     pub client_id: Option<String>,
     pub post_logout_redirect_uri: Option<String>,
     pub state: Option<String>,
+    /// The user confirmed on Clavex's own page (a CSRF-checked POST).
+    pub confirmed: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -25,6 +27,9 @@ pub enum LogoutOutcome {
     Redirect(String),
     /// The session (if any) ended; show the signed-out page.
     SignedOut,
+    /// Nothing ended yet: ask the user first, because nothing proves the request comes from an
+    /// application the user signed in to (no hint, or a hint for another user).
+    Confirm,
 }
 
 impl Core {
@@ -36,6 +41,7 @@ impl Core {
         source_ip: Option<String>,
     ) -> Result<LogoutOutcome, OAuthError> {
         let mut client_id = req.client_id.clone();
+        let mut hint_sub = None;
         if let Some(hint) = req.id_token_hint.as_deref().filter(|h| !h.is_empty()) {
             let claims = match self.verify_org_jwt(org, hint).await {
                 Ok(c) => c,
@@ -45,6 +51,7 @@ impl Core {
                     )));
                 }
             };
+            hint_sub = claims["sub"].as_str().map(str::to_string);
             let aud = match &claims["aud"] {
                 serde_json::Value::String(s) => Some(s.clone()),
                 serde_json::Value::Array(a) => {
@@ -90,6 +97,14 @@ impl Core {
             }
             None => None,
         };
+        // RP-Initiated Logout §2: without a hint naming this session's user, another site could
+        // be sending the browser here; ask before ending the session.
+        if let Some(session) = session
+            && !req.confirmed
+            && hint_sub.as_deref() != Some(session.user.id.as_str())
+        {
+            return Ok(LogoutOutcome::Confirm);
+        }
         if let Some(session) = session {
             let actor = Actor {
                 principal: Principal::OrgAdmin {

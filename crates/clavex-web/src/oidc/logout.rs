@@ -7,6 +7,7 @@ use axum::{
     response::Response,
 };
 use clavex_core::oidc::logout::{LogoutOutcome, LogoutRequest};
+use clavex_crypto::secret;
 
 use crate::{
     AppState,
@@ -50,17 +51,6 @@ pub async fn logout(
         Err(e) => return bad(&e),
     };
     let field = |name: &str| single(&pairs, name);
-    let req = match (|| {
-        Ok::<_, clavex_core::oidc::OAuthError>(LogoutRequest {
-            id_token_hint: field("id_token_hint")?,
-            client_id: field("client_id")?,
-            post_logout_redirect_uri: field("post_logout_redirect_uri")?,
-            state: field("state")?,
-        })
-    })() {
-        Ok(r) => r,
-        Err(e) => return bad(&e.description),
-    };
     let jar = CookieJar::new(&state);
     let session_cookie = jar.session_name(&org);
     let session = match state
@@ -71,6 +61,48 @@ pub async fn logout(
         Ok(s) => s,
         Err(e) => return unavailable(&org, e),
     };
+    let key = state.core.master_key.derive("logout");
+    // The confirmation form's token is a MAC of the session it ends: only a page Clavex showed
+    // to this browser can confirm.
+    let confirm = match (method == Method::POST, field("confirm")) {
+        (true, Ok(Some(token))) => {
+            let valid = session
+                .as_ref()
+                .is_some_and(|s| secret::verify_mac(&key, s.record.sid.as_bytes(), &token));
+            if !valid {
+                return pages::error_page(
+                    StatusCode::FORBIDDEN,
+                    Some(&org.name),
+                    "Sign-out refused",
+                    "The sign-out form expired. Go back to the application and try again.",
+                    None,
+                );
+            }
+            true
+        }
+        _ => false,
+    };
+    let req = match (|| {
+        Ok::<_, clavex_core::oidc::OAuthError>(LogoutRequest {
+            id_token_hint: field("id_token_hint")?,
+            client_id: field("client_id")?,
+            post_logout_redirect_uri: field("post_logout_redirect_uri")?,
+            state: field("state")?,
+            confirmed: confirm,
+        })
+    })() {
+        Ok(r) => r,
+        Err(e) => return bad(&e.description),
+    };
+    let carried: Vec<(&str, String)> = [
+        "id_token_hint",
+        "client_id",
+        "post_logout_redirect_uri",
+        "state",
+    ]
+    .into_iter()
+    .filter_map(|name| field(name).ok().flatten().map(|v| (name, v)))
+    .collect();
     let outcome = match state
         .core
         .logout(&org, req, session.as_ref(), peer.clone())
@@ -79,8 +111,26 @@ pub async fn logout(
         Ok(o) => o,
         Err(e) => return bad(&e.description),
     };
+    if outcome == LogoutOutcome::Confirm {
+        let Some(session) = session.as_ref() else {
+            return bad("there is no session to end");
+        };
+        let csrf = secret::mac(&key, session.record.sid.as_bytes());
+        let action = format!("/{}/logout", org.slug);
+        return pages::render(
+            StatusCode::OK,
+            &pages::LogoutConfirmPage {
+                org_name: &org.name,
+                username: &session.user.username,
+                action: &action,
+                csrf: &csrf,
+                fields: carried.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            },
+        );
+    }
     let mut response = match outcome {
         LogoutOutcome::ErrorPage(err) => return bad(&err.description),
+        LogoutOutcome::Confirm => return bad("confirmation is required"),
         LogoutOutcome::Redirect(url) => redirect(
             if method == Method::POST {
                 StatusCode::SEE_OTHER
