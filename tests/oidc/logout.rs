@@ -299,3 +299,32 @@ async fn client_id_must_match_the_hint() {
         .await;
     assert!(matches!(r.status, 302 | 303), "{} {}", r.status, r.text);
 }
+
+/// Sign-in and sign-out are in the audit trail, attributed to the user, never to an admin.
+#[tokio::test]
+async fn sign_in_and_logout_are_audited_as_the_user() {
+    let server = TestServer::start().await;
+    let secret = seed_acme(&server).await;
+    let (browser, _) = signed_in(&server, &secret).await;
+    confirm_logout(&server, &browser).await;
+    let events = server
+        .admin("GET", "/api/v1/organizations/acme/events", None)
+        .await
+        .json();
+    let find = |kind: &str| {
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} event in {events}"))
+            .clone()
+    };
+    let signin = find("signin.succeeded");
+    let logout = find("logout");
+    let user = signin["target"].as_str().unwrap();
+    assert_eq!(signin["actor"], format!("user:{user}"));
+    assert_eq!(signin["outcome"], "success");
+    assert_eq!(logout["actor"], format!("user:{user}"));
+    assert_eq!(logout["target"], user);
+}

@@ -20,15 +20,36 @@ impl Core {
         target: &str,
         details: serde_json::Value,
     ) -> Event {
+        self.event_as(
+            &actor.label,
+            actor.source_ip.clone(),
+            org_id,
+            kind,
+            target,
+            details,
+        )
+    }
+
+    /// An event by someone who is not an administrator: `user:<id>` signing in or out, or
+    /// `client:<id>` revoking a token.
+    pub fn event_as(
+        &self,
+        label: &str,
+        source_ip: Option<String>,
+        org_id: Option<&str>,
+        kind: &str,
+        target: &str,
+        details: serde_json::Value,
+    ) -> Event {
         Event {
             id: crate::new_id(),
             org_id: org_id.map(str::to_string),
             time: self.now(),
             kind: kind.to_string(),
-            actor: actor.label.clone(),
+            actor: label.to_string(),
             target: target.to_string(),
             outcome: "success".to_string(),
-            source_ip: actor.source_ip.clone(),
+            source_ip,
             details,
         }
     }

@@ -5,7 +5,7 @@ use clavex_crypto::secret;
 use clavex_store::{Client, Org};
 use serde_json::{Value, json};
 
-use crate::{Actor, Core, Principal, oidc::OAuthError};
+use crate::{Core, oidc::OAuthError};
 
 impl Core {
     pub async fn introspect(
@@ -92,15 +92,9 @@ impl Core {
             if let Some(grant) = self.store.get_grant(&org.id, &rt.grant_id).await?
                 && grant.client_id == client.client_id
             {
-                let actor = Actor {
-                    principal: Principal::OrgAdmin {
-                        org_id: org.id.clone(),
-                    },
-                    label: format!("client:{}", client.client_id),
+                let event = self.event_as(
+                    &format!("client:{}", client.client_id),
                     source_ip,
-                };
-                let event = self.event(
-                    &actor,
                     Some(&org.id),
                     "token.revoked",
                     &client.client_id,

@@ -5,7 +5,7 @@
 use clavex_store::Org;
 
 use crate::{
-    Actor, Core, Principal,
+    Core,
     oidc::{OAuthError, authorize::redirect_with, session::ActiveSession},
 };
 
@@ -106,15 +106,9 @@ impl Core {
             return Ok(LogoutOutcome::Confirm);
         }
         if let Some(session) = session {
-            let actor = Actor {
-                principal: Principal::OrgAdmin {
-                    org_id: org.id.clone(),
-                },
-                label: format!("user:{}", session.user.id),
+            let event = self.event_as(
+                &format!("user:{}", session.user.id),
                 source_ip,
-            };
-            let event = self.event(
-                &actor,
                 Some(&org.id),
                 "logout",
                 &session.user.id,

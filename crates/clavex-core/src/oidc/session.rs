@@ -63,20 +63,14 @@ impl Core {
             created_at: now,
             expires_at: now + self.settings.session_ttl_seconds,
         };
-        let mut event = self.event(
-            &crate::Actor {
-                principal: crate::Principal::OrgAdmin {
-                    org_id: org.id.clone(),
-                },
-                label: format!("user:{}", user.id),
-                source_ip,
-            },
+        let event = self.event_as(
+            &format!("user:{}", user.id),
+            source_ip,
             Some(&org.id),
             "signin.succeeded",
             &user.id,
             serde_json::json!({ "username": user.username }),
         );
-        event.outcome = "success".into();
         self.store.create_session(&record, &event).await?;
         Ok(NewSession {
             cookie_value,
