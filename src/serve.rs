@@ -19,11 +19,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let core = boot::open_core(&settings, Arc::new(SystemClock)).await?;
     boot::apply_bootstrap(&core, &settings).await?;
-    if settings.bootstrap_admin.is_some() {
-        tracing::warn!(
-            "CLAVEX_BOOTSTRAP_ADMIN_USERNAME/PASSWORD are ignored: console administrators arrive with the Admin Console"
-        );
-    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {} (CLAVEX_LISTEN)", settings.listen))?;

@@ -1,14 +1,18 @@
 //! The administrative subcommands. Each opens the installation, calls one core function as the
 //! local administrator and prints the result as JSON (tokens and secrets exactly once).
 
-use std::{io::BufRead, path::PathBuf, sync::Arc};
+use std::{
+    io::{BufRead, IsTerminal},
+    path::PathBuf,
+    sync::Arc,
+};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use clavex_config::{DatabaseUrl, Settings};
 use clavex_core::{
-    Actor, Core, SystemClock, clients::CreateClient, groups::CreateGroup, orgs::CreateOrg,
-    users::CreateUser,
+    Actor, Core, SystemClock, clients::CreateClient, console::CreateConsoleAdmin,
+    groups::CreateGroup, orgs::CreateOrg, users::CreateUser,
 };
 use clavex_store::normalize_login;
 use clavex_web::boot;
@@ -27,6 +31,47 @@ pub enum AdminTokenCommand {
         #[arg(long, value_name = "SLUG")]
         org: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConsoleAdminCommand {
+    /// Create an Admin Console account: a superadmin, or with --org an admin of those orgs.
+    ///
+    /// The password is read from standard input with --password-stdin, asked for when standard
+    /// input is a terminal, or else generated and printed once.
+    Create {
+        /// What the account signs in with at P/admin.
+        #[arg(long)]
+        username: String,
+        /// Defaults to USERNAME@console.invalid.
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name; defaults to the username.
+        #[arg(long)]
+        name: Option<String>,
+        /// Make it an admin of this org only (repeatable) instead of a superadmin.
+        #[arg(long = "org", value_name = "SLUG")]
+        orgs: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a console account admin rights on an org (idempotent).
+    Grant {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_name = "SLUG")]
+        org: String,
+    },
+    /// Take a console account's admin rights on an org away (idempotent).
+    Revoke {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_name = "SLUG")]
+        org: String,
+    },
+    /// List console accounts and their rights.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +240,7 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
             println!("{}", created.token);
             Ok(())
         }
+        Command::Admin(command) => console_admin(command, settings, &actor).await,
         Command::Org(OrgCommand::Create {
             slug,
             name,
@@ -279,6 +325,89 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
         Command::Backup(BackupArgs { output }) => backup(settings, &output).await,
         Command::MigrateData(args) => migrate_data(&args).await,
     }
+}
+
+async fn console_admin(
+    command: ConsoleAdminCommand,
+    settings: &Settings,
+    actor: &Actor,
+) -> anyhow::Result<()> {
+    match command {
+        ConsoleAdminCommand::Create {
+            username,
+            email,
+            name,
+            orgs,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                Some(read_password_line()?)
+            } else if std::io::stdin().is_terminal() {
+                Some(prompt_new_password()?)
+            } else {
+                None
+            };
+            let core = open(settings).await?;
+            let superadmin = orgs.is_empty();
+            let created = core
+                .create_console_admin(
+                    actor,
+                    CreateConsoleAdmin {
+                        username,
+                        email,
+                        name,
+                        password,
+                        superadmin: Some(superadmin),
+                        orgs: Some(orgs),
+                    },
+                )
+                .await?;
+            let role = if superadmin {
+                "superadmin".to_string()
+            } else {
+                format!("admin of {}", created.admin.orgs.join(", "))
+            };
+            eprintln!(
+                "Created console account '{}' ({role}); it signs in at {}/admin",
+                created.admin.username,
+                settings.public_url.as_str()
+            );
+            if let Some(password) = &created.password {
+                eprintln!("Its password is shown only now; store it safely:");
+                println!("{password}");
+            }
+            Ok(())
+        }
+        ConsoleAdminCommand::Grant { username, org } => {
+            let core = open(settings).await?;
+            let admin = core.find_console_admin(&username).await?;
+            core.grant_org_admin(actor, &org, &admin.id).await?;
+            eprintln!("{username} is an admin of {org}");
+            Ok(())
+        }
+        ConsoleAdminCommand::Revoke { username, org } => {
+            let core = open(settings).await?;
+            let admin = core.find_console_admin(&username).await?;
+            core.revoke_org_admin(actor, &org, &admin.id).await?;
+            eprintln!("{username} is no longer an admin of {org}");
+            Ok(())
+        }
+        ConsoleAdminCommand::List => {
+            let core = open(settings).await?;
+            print_json(&core.list_console_admins(actor).await?)
+        }
+    }
+}
+
+/// Asks twice without echo, so that a typo cannot lock the account out.
+fn prompt_new_password() -> anyhow::Result<String> {
+    let first = rpassword::prompt_password("Password for the new account: ")
+        .context("cannot read the password from the terminal")?;
+    let second = rpassword::prompt_password("Repeat it: ").context("cannot read the password")?;
+    if first != second {
+        anyhow::bail!("the two passwords differ; nothing was created");
+    }
+    Ok(first)
 }
 
 fn unreachable_serve() -> anyhow::Result<()> {

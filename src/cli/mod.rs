@@ -83,6 +83,9 @@ pub enum Command {
     /// Manage Admin API tokens.
     #[command(subcommand)]
     AdminToken(admin::AdminTokenCommand),
+    /// Manage Admin Console accounts (superadmins and org admins).
+    #[command(subcommand)]
+    Admin(admin::ConsoleAdminCommand),
     /// Manage organizations.
     #[command(subcommand)]
     Org(admin::OrgCommand),

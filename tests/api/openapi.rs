@@ -9,6 +9,10 @@ use serde_json::Value;
 /// Every Admin API route of the route table (`crates/clavex-web/src/router.rs`) with its methods,
 /// except the description itself.
 const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/v1/admins", &["get", "post"]),
+    ("/api/v1/admins/{id}", &["delete", "get", "patch"]),
+    ("/api/v1/organizations/{org}/admins", &["get"]),
+    ("/api/v1/organizations/{org}/admins/{id}", &["delete", "put"]),
     ("/api/v1/organizations", &["get", "post"]),
     ("/api/v1/organizations/{org}", &["delete", "get", "patch"]),
     ("/api/v1/organizations/{org}/clients", &["get", "post"]),

@@ -104,7 +104,9 @@ impl Core {
             return Err(CoreError::Unauthenticated);
         }
         let principal = match found.org_id {
-            Some(org_id) => Principal::OrgAdmin { org_id },
+            Some(org_id) => Principal::OrgAdmin {
+                org_ids: vec![org_id],
+            },
             None => Principal::Superadmin,
         };
         Ok(Actor {

@@ -1,13 +1,14 @@
 //! The domain of Clavex: organizations, users, groups, OAuth clients, admin tokens, signing keys and
 //! the audit trail, with every validation rule and permission check.
 //!
-//! The Admin API, the CLI and (later) the console all call these functions, so they cannot disagree.
+//! The Admin API, the CLI and the Admin Console all call these functions, so they cannot disagree.
 //! Nothing here knows about HTTP; time comes from the `Clock`, never from the system directly.
 
 pub mod actor;
 pub mod admin_tokens;
 pub mod clients;
 pub mod clock;
+pub mod console;
 mod error;
 pub mod events;
 pub mod groups;

@@ -41,7 +41,27 @@ pub struct OrgView {
     pub updated_at: String,
 }
 
+/// An org with counts of what it holds (shown before deleting it).
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgSummary {
+    pub org: OrgView,
+    pub users: i64,
+    pub groups: i64,
+    pub clients: i64,
+}
+
 impl Core {
+    pub async fn org_summary(&self, actor: &Actor, slug: &str) -> CoreResult<OrgSummary> {
+        let org = self.authorize_org(actor, slug).await?;
+        let contents = self.store.org_contents(&org.id).await?;
+        Ok(OrgSummary {
+            org: self.org_view(org),
+            users: contents.users,
+            groups: contents.groups,
+            clients: contents.clients,
+        })
+    }
+
     fn org_view(&self, org: Org) -> OrgView {
         OrgView {
             issuer: self.issuer(&org.slug),
@@ -95,7 +115,7 @@ impl Core {
     ) -> CoreResult<Listing<OrgView>> {
         let found = self
             .store
-            .list_orgs(actor.only_org(), page.request()?)
+            .list_orgs(actor.only_orgs(), page.request()?)
             .await?;
         Ok(Listing::from_page(found.map(|o| self.org_view(o))))
     }

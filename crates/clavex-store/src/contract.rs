@@ -13,9 +13,10 @@
 use async_trait::async_trait;
 
 use crate::{
-    AdminToken, AuthRequestRecord, Client, ClientSecret, CodeRecord, CodeRedemption, Event,
-    EventFilter, GrantRecord, Group, Org, Page, PageRequest, RefreshRotation, RefreshTokenRecord,
-    SessionRecord, SigningKeyRecord, StoreError, ThrottleState, User,
+    AdminToken, AuthRequestRecord, Client, ClientSecret, CodeRecord, CodeRedemption, ConsoleRights,
+    ConsoleSessionRecord, Event, EventFilter, GrantRecord, Group, Org, OrgContents, Page,
+    PageRequest, RefreshRotation, RefreshTokenRecord, SessionRecord, SigningKeyRecord, StoreError,
+    ThrottleState, User,
 };
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -32,6 +33,7 @@ pub trait Store:
     + EventStore
     + SignInStore
     + GrantStore
+    + ConsoleStore
 {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<()>;
@@ -43,12 +45,15 @@ pub trait OrgStore: Send + Sync + 'static {
     async fn create_org(&self, org: &Org, key: &SigningKeyRecord, event: &Event) -> Result<()>;
     async fn get_org(&self, id: &str) -> Result<Option<Org>>;
     async fn get_org_by_slug(&self, slug: &str) -> Result<Option<Org>>;
-    /// Lists orgs; with `only`, at most that one org (for org-scoped callers).
-    async fn list_orgs(&self, only: Option<&str>, page: PageRequest) -> Result<Page<Org>>;
+    /// Lists tenant orgs (never the console org); with `only`, just those of these ids (for
+    /// callers limited to some orgs).
+    async fn list_orgs(&self, only: Option<&[String]>, page: PageRequest) -> Result<Page<Org>>;
     /// Replaces the mutable fields (name, signing_alg, updated_at). `NotFound` if it is gone.
     async fn update_org(&self, org: &Org, event: &Event) -> Result<()>;
     /// Deletes the org and everything under it. `Ok(false)` if it did not exist.
     async fn delete_org(&self, id: &str, event: &Event) -> Result<bool>;
+    /// How many users, groups and clients the org holds (what deleting it would remove).
+    async fn org_contents(&self, id: &str) -> Result<OrgContents>;
 }
 
 #[async_trait]
@@ -251,4 +256,49 @@ pub trait GrantStore: Send + Sync + 'static {
 
     async fn revoke_access_token(&self, org_id: &str, jti: &str, expires_at: i64) -> Result<()>;
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool>;
+}
+
+/// Admin Console accounts (users of the console org), their rights and their sessions.
+#[async_trait]
+pub trait ConsoleStore: Send + Sync + 'static {
+    /// Inserts a console account and, when `superadmin`, its superadmin right, together.
+    async fn create_console_account(
+        &self,
+        user: &User,
+        superadmin: bool,
+        event: &Event,
+    ) -> Result<()>;
+    /// Gives or takes the superadmin right. Returns whether anything changed; `event` is written
+    /// only then. `NotFound` if the user is gone.
+    async fn set_superadmin(
+        &self,
+        user_id: &str,
+        superadmin: bool,
+        now: i64,
+        event: &Event,
+    ) -> Result<bool>;
+    /// Grants org-admin rights on `org_id`; `Ok(false)` (and no event) when already held.
+    /// `NotFound` if the user or the org is gone.
+    async fn grant_org_admin(
+        &self,
+        user_id: &str,
+        org_id: &str,
+        now: i64,
+        event: &Event,
+    ) -> Result<bool>;
+    /// Removes that grant; `Ok(false)` (and no event) when it was not held.
+    async fn revoke_org_admin(&self, user_id: &str, org_id: &str, event: &Event) -> Result<bool>;
+    async fn console_rights(&self, user_id: &str) -> Result<ConsoleRights>;
+    /// Ids of the accounts that administer `org_id`, oldest grant first.
+    async fn list_org_admins(&self, org_id: &str) -> Result<Vec<String>>;
+
+    async fn create_console_session(&self, session: &ConsoleSessionRecord) -> Result<()>;
+    /// The session if it exists and has not expired at `now`.
+    async fn get_console_session(
+        &self,
+        id_hash: &str,
+        now: i64,
+    ) -> Result<Option<ConsoleSessionRecord>>;
+    /// Returns whether a session was ended.
+    async fn delete_console_session(&self, id_hash: &str) -> Result<bool>;
 }

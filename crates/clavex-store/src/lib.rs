@@ -14,8 +14,8 @@ mod records;
 mod sql;
 
 pub use contract::{
-    AdminTokenStore, ClientStore, EventStore, GrantStore, GroupStore, KeyStore, OrgStore,
-    SignInStore, Store, UserStore,
+    AdminTokenStore, ClientStore, ConsoleStore, EventStore, GrantStore, GroupStore, KeyStore,
+    OrgStore, SignInStore, Store, UserStore,
 };
 pub use error::StoreError;
 pub use grant_records::*;

@@ -169,3 +169,36 @@ pub struct EventFilter {
     pub since: Option<i64>,
     pub until: Option<i64>,
 }
+
+/// What a console account may manage.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsoleRights {
+    pub superadmin: bool,
+    /// Orgs (by id) the account administers, oldest grant first.
+    pub org_ids: Vec<String>,
+}
+
+/// A signed-in Admin Console browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSessionRecord {
+    /// Hash of the cookie value.
+    pub id_hash: String,
+    /// The console account (a user of the console org).
+    pub user_id: String,
+    /// The SSO session of the console org it came from, ended with it at sign-out.
+    pub sso_sid: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// Slug of the internal org whose users are the Admin Console's accounts. User orgs can never
+/// take it (it is a reserved top-level path), and org listings never show it.
+pub const CONSOLE_ORG_SLUG: &str = "admin";
+
+/// Counts of what an org holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrgContents {
+    pub users: i64,
+    pub groups: i64,
+    pub clients: i64,
+}

@@ -150,8 +150,23 @@ pub async fn open_core(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Re
     ))
 }
 
-/// Applies `CLAVEX_BOOTSTRAP_ADMIN_TOKEN` (idempotent).
+/// Prepares the Admin Console's org and client, then applies `CLAVEX_BOOTSTRAP_ADMIN_TOKEN` and
+/// `CLAVEX_BOOTSTRAP_ADMIN_USERNAME`/`_PASSWORD` (each idempotent).
 pub async fn apply_bootstrap(core: &Core, settings: &Settings) -> anyhow::Result<()> {
+    core.ensure_console()
+        .await
+        .context("cannot prepare the Admin Console's organization")?;
+    if let Some((username, password)) = &settings.bootstrap_admin {
+        let changed = core
+            .ensure_bootstrap_console_admin(username, password.expose())
+            .await
+            .context(
+                "cannot apply CLAVEX_BOOTSTRAP_ADMIN_USERNAME/CLAVEX_BOOTSTRAP_ADMIN_PASSWORD",
+            )?;
+        if changed {
+            tracing::info!(username = %username, "console superadmin set from CLAVEX_BOOTSTRAP_ADMIN_USERNAME");
+        }
+    }
     if let Some(token) = &settings.bootstrap_admin_token {
         let changed = core
             .ensure_bootstrap_token(token.expose())

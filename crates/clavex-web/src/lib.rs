@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod boot;
+mod console;
 mod error;
 mod extract;
 mod health;

@@ -13,7 +13,7 @@ use crate::api;
 #[openapi(
     info(
         title = "Clavex Admin API",
-        description = "Manage organizations, OAuth clients, users, groups, signing keys and the audit trail. Every call needs `Authorization: Bearer <admin token>`.",
+        description = "Manage organizations, OAuth clients, users, groups, signing keys, the audit trail and Admin Console accounts. Every call needs `Authorization: Bearer <admin token>`.",
         license(name = "Apache-2.0")
     ),
     paths(
@@ -26,6 +26,8 @@ use crate::api;
         api::groups::members, api::groups::add_member, api::groups::remove_member,
         api::keys::list, api::keys::rotate,
         api::events::list,
+        api::admins::create, api::admins::list, api::admins::get, api::admins::update,
+        api::admins::delete, api::admins::org_list, api::admins::grant, api::admins::revoke,
     ),
     modifiers(&BearerAuth)
 )]

@@ -9,7 +9,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{AppState, api, error::ApiError, health, metrics, oidc, openapi, pages};
+use crate::{AppState, api, console, error::ApiError, health, metrics, oidc, openapi, pages};
 
 pub fn router(state: AppState) -> Router {
     let admin_api = Router::new()
@@ -66,7 +66,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/organizations/{org}/keys", get(api::keys::list))
         .route("/organizations/{org}/keys/rotate", post(api::keys::rotate))
-        .route("/organizations/{org}/events", get(api::events::list));
+        .route("/organizations/{org}/events", get(api::events::list))
+        .route("/organizations/{org}/admins", get(api::admins::org_list))
+        .route(
+            "/organizations/{org}/admins/{id}",
+            put(api::admins::grant).delete(api::admins::revoke),
+        )
+        .route("/admins", post(api::admins::create).get(api::admins::list))
+        .route(
+            "/admins/{id}",
+            get(api::admins::get)
+                .patch(api::admins::update)
+                .delete(api::admins::delete),
+        );
 
     // Every org is an OpenID Provider at P/{org}.
     let provider = Router::new()
@@ -105,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
         .nest("/api/v1", admin_api)
+        .merge(console::routes())
         .merge(provider)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -31,6 +31,7 @@ mod admin_tokens;
 mod atomicity;
 mod clients;
 mod concurrency;
+mod console;
 mod events;
 mod grants;
 mod groups;
@@ -144,6 +145,19 @@ macro_rules! conformance_cases {
             signin::auth_request_round_trip_and_expiry,
             signin::session_round_trip_expiry_and_delete,
             signin::throttle_put_get_clear,
+            // Console.
+            console::console_account_round_trip,
+            console::console_account_conflict_writes_nothing,
+            console::console_set_superadmin_is_idempotent,
+            console::console_org_admin_grant_list_revoke,
+            console::console_org_admin_grant_missing_is_not_found,
+            console::console_delete_user_removes_rights_and_sessions,
+            console::console_delete_org_removes_grants_not_accounts,
+            console::console_session_round_trip_expiry_and_delete,
+            console::console_mutation_whose_event_fails_is_rolled_back,
+            console::list_orgs_only_lists_those_ids,
+            console::list_orgs_only_paginates,
+            console::console_org_is_never_listed,
             // The store itself.
             orgs::ping_answers,
         }

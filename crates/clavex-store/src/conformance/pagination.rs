@@ -47,7 +47,7 @@ pub async fn pagination_orgs(store: Arc<dyn Store>) {
     }
 
     // Listing one org pages too.
-    let only = collect_pages!(1, |page| s.list_orgs(Some(&ours[3].id), page));
+    let only = collect_pages!(1, |page| s.list_orgs(Some(&[ours[3].id.clone()]), page));
     assert_pages(&only, 1, &ours[3..4]);
 }
 

@@ -231,6 +231,32 @@ const TABLES: &[TableSpec] = &[
         &[("jti", Text), ("org_id", Text), ("expires_at", Int)],
     ),
     (
+        "console_superadmins",
+        "user_id",
+        &[("user_id", Text), ("created_at", Int)],
+    ),
+    (
+        "org_admins",
+        "seq",
+        &[
+            ("seq", Int),
+            ("user_id", Text),
+            ("org_id", Text),
+            ("created_at", Int),
+        ],
+    ),
+    (
+        "console_sessions",
+        "id_hash",
+        &[
+            ("id_hash", Text),
+            ("user_id", Text),
+            ("sso_sid", Text),
+            ("created_at", Int),
+            ("expires_at", Int),
+        ],
+    ),
+    (
         "login_throttle",
         "throttle_key",
         &[

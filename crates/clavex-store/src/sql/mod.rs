@@ -6,6 +6,7 @@
 //! timeout instead of failing with "database is locked" when a read lock would have to be upgraded.
 
 mod clients;
+mod console;
 mod copy;
 mod events;
 mod grants;

@@ -5,7 +5,8 @@ use sqlx::AssertSqlSafe;
 
 use super::{SqlStore, fetch_limit, insert_event, keys::insert_key, rows};
 use crate::{
-    Event, Org, OrgStore, Page, PageRequest, SigningKeyRecord, StoreError, contract::Result,
+    CONSOLE_ORG_SLUG, Event, Org, OrgContents, OrgStore, Page, PageRequest, SigningKeyRecord,
+    StoreError, contract::Result,
 };
 
 #[async_trait]
@@ -54,18 +55,29 @@ impl OrgStore for SqlStore {
         row.as_ref().map(rows::org).transpose()
     }
 
-    async fn list_orgs(&self, only: Option<&str>, page: PageRequest) -> Result<Page<Org>> {
+    async fn list_orgs(&self, only: Option<&[String]>, page: PageRequest) -> Result<Page<Org>> {
+        // `only` becomes one placeholder per id; an empty list matches nothing.
+        let only_clause = match only {
+            None => String::new(),
+            Some([]) => " AND 1 = 0".to_string(),
+            Some(ids) => {
+                let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 4)).collect();
+                format!(" AND id IN ({})", marks.join(", "))
+            }
+        };
         let sql = format!(
-            "SELECT {} FROM organizations WHERE seq > $1 AND ($2 = '' OR id = $2) \
+            "SELECT {} FROM organizations WHERE seq > $1 AND slug <> $2{only_clause} \
              ORDER BY seq LIMIT $3",
             rows::ORG_COLUMNS
         );
-        let found = sqlx::query(AssertSqlSafe(sql))
+        let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(page.after.unwrap_or(0))
-            .bind(only.unwrap_or(""))
-            .bind(fetch_limit(page.limit))
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(CONSOLE_ORG_SLUG)
+            .bind(fetch_limit(page.limit));
+        for id in only.unwrap_or(&[]) {
+            query = query.bind(id);
+        }
+        let found = query.fetch_all(&self.pool).await?;
         let rows = found
             .iter()
             .map(|r| Ok((rows::seq(r)?, rows::org(r)?)))
@@ -104,5 +116,23 @@ impl OrgStore for SqlStore {
         insert_event(&mut tx, event).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn org_contents(&self, id: &str) -> Result<OrgContents> {
+        let count = |table: &'static str| {
+            let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE org_id = $1");
+            async move {
+                let row = sqlx::query(AssertSqlSafe(sql))
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok::<i64, StoreError>(sqlx::Row::try_get(&row, "n")?)
+            }
+        };
+        Ok(OrgContents {
+            users: count("users").await?,
+            groups: count("user_groups").await?,
+            clients: count("clients").await?,
+        })
     }
 }

@@ -12,29 +12,7 @@ use crate::{
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &User, event: &Event) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO users (id, org_id, username, username_norm, email, email_norm, \
-             email_verified, name, given_name, family_name, password_hash, disabled, created_at, \
-             updated_at, name_norm) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(&user.id)
-        .bind(&user.org_id)
-        .bind(&user.username)
-        .bind(normalize_login(&user.username))
-        .bind(&user.email)
-        .bind(normalize_login(&user.email))
-        .bind(i64::from(user.email_verified))
-        .bind(&user.name)
-        .bind(&user.given_name)
-        .bind(&user.family_name)
-        .bind(&user.password_hash)
-        .bind(i64::from(user.disabled))
-        .bind(user.created_at)
-        .bind(user.updated_at)
-        .bind(normalize_login(&user.name))
-        .execute(&mut *tx)
-        .await?;
+        insert_user(&mut tx, user).await?;
         insert_event(&mut tx, event).await?;
         tx.commit().await?;
         Ok(())
@@ -155,4 +133,32 @@ fn escape_like(value: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Inserts a user row (shared with console accounts, which are users of the console org).
+pub(super) async fn insert_user(conn: &mut sqlx::AnyConnection, user: &User) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO users (id, org_id, username, username_norm, email, email_norm, \
+         email_verified, name, given_name, family_name, password_hash, disabled, created_at, \
+         updated_at, name_norm) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(&user.id)
+    .bind(&user.org_id)
+    .bind(&user.username)
+    .bind(normalize_login(&user.username))
+    .bind(&user.email)
+    .bind(normalize_login(&user.email))
+    .bind(i64::from(user.email_verified))
+    .bind(&user.name)
+    .bind(&user.given_name)
+    .bind(&user.family_name)
+    .bind(&user.password_hash)
+    .bind(i64::from(user.disabled))
+    .bind(user.created_at)
+    .bind(user.updated_at)
+    .bind(normalize_login(&user.name))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -1,0 +1,9 @@
+//! Console pages: accounts (being written).
+
+use axum::Router;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
