@@ -11,6 +11,7 @@
 
 mod api;
 mod cli;
+mod console;
 mod docs;
 mod health;
 mod oidc;

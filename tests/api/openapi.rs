@@ -12,7 +12,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/admins", &["get", "post"]),
     ("/api/v1/admins/{id}", &["delete", "get", "patch"]),
     ("/api/v1/organizations/{org}/admins", &["get"]),
-    ("/api/v1/organizations/{org}/admins/{id}", &["delete", "put"]),
+    (
+        "/api/v1/organizations/{org}/admins/{id}",
+        &["delete", "put"],
+    ),
     ("/api/v1/organizations", &["get", "post"]),
     ("/api/v1/organizations/{org}", &["delete", "get", "patch"]),
     ("/api/v1/organizations/{org}/clients", &["get", "post"]),

@@ -42,7 +42,7 @@ pub async fn org_missing_lookups_are_none(store: Arc<dyn Store>) {
     assert_eq!(s.get_org_by_slug(&missing).await.unwrap(), None);
     assert_eq!(s.find_admin_token_by_hash(&missing).await.unwrap(), None);
     assert_eq!(
-        s.list_orgs(Some(&[missing.clone()]), PageRequest::first(10))
+        s.list_orgs(Some(std::slice::from_ref(&missing)), PageRequest::first(10))
             .await
             .unwrap()
             .items,
@@ -158,7 +158,7 @@ pub async fn org_list_only_returns_that_org(store: Arc<dyn Store>) {
     let c = new_org(s, "only-c").await;
 
     let only_b = s
-        .list_orgs(Some(&[b.id.clone()]), PageRequest::first(10))
+        .list_orgs(Some(std::slice::from_ref(&b.id)), PageRequest::first(10))
         .await
         .unwrap();
     assert_eq!(only_b.items, vec![b.clone()]);
@@ -166,7 +166,7 @@ pub async fn org_list_only_returns_that_org(store: Arc<dyn Store>) {
 
     let unknown = unique("unknown");
     let none = s
-        .list_orgs(Some(&[unknown.clone()]), PageRequest::first(10))
+        .list_orgs(Some(std::slice::from_ref(&unknown)), PageRequest::first(10))
         .await
         .unwrap();
     assert_eq!(none.items, vec![]);

@@ -47,7 +47,8 @@ pub async fn pagination_orgs(store: Arc<dyn Store>) {
     }
 
     // Listing one org pages too.
-    let only = collect_pages!(1, |page| s.list_orgs(Some(&[ours[3].id.clone()]), page));
+    let only = collect_pages!(1, |page| s
+        .list_orgs(Some(std::slice::from_ref(&ours[3].id)), page));
     assert_pages(&only, 1, &ours[3..4]);
 }
 

@@ -1,0 +1,5 @@
+//! The Admin Console at `/admin`, over HTTP as a browser without JavaScript would use it: sign-in
+//! through the console's own issuer, every page's authorization rules and CSRF refusals.
+
+mod signin;
+mod support;

@@ -1,0 +1,107 @@
+//! A console user for tests: a cookie-keeping HTTP client that signed in through `/admin`.
+
+use clavex_testkit::{TestResponse, TestServer};
+use serde_json::{Value, json};
+
+use crate::oidc::support::{Browser, hidden_input, location};
+
+/// Password every console account made by these helpers gets.
+pub const PASSWORD: &str = "console-password-1";
+
+/// Creates a console account through the Admin API: a superadmin when `orgs` is empty, else an
+/// admin of those orgs. Returns its id.
+pub async fn create_account(server: &TestServer, username: &str, orgs: &[&str]) -> String {
+    let r = server
+        .admin(
+            "POST",
+            "/api/v1/admins",
+            Some(json!({
+                "username": username,
+                "password": PASSWORD,
+                "superadmin": orgs.is_empty(),
+                "orgs": orgs,
+            })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+/// A browser signed in to the console.
+pub struct ConsoleUser<'a> {
+    pub server: &'a TestServer,
+    pub browser: Browser,
+}
+
+impl<'a> ConsoleUser<'a> {
+    /// Signs `username` in through the real flow: `/admin` → `/admin/signin` → the console org's
+    /// authorize and login pages → `/admin/callback` → `/admin`.
+    pub async fn sign_in(server: &'a TestServer, username: &str) -> ConsoleUser<'a> {
+        let browser = Browser::new();
+        let r = browser.get(&server.url("/admin")).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let signin = location(&r);
+        assert!(signin.starts_with("/admin/signin"), "{signin}");
+        let r = browser.get(&server.url(&signin)).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let authorize = location(&r);
+        assert!(authorize.starts_with("/admin/authorize?"), "{authorize}");
+        let r = browser.get(&server.url(&authorize)).await;
+        assert_eq!(r.status, 302, "authorize: {}", r.text);
+        let login_url = location(&r);
+        let page = browser.get(&login_url).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let action = login_url.split('?').next().unwrap().to_string();
+        let r = browser
+            .post_form(
+                &action,
+                &[
+                    ("request", &hidden_input(&page.text, "request")),
+                    ("csrf", &hidden_input(&page.text, "csrf")),
+                    ("username", username),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "login: {}", r.text);
+        let callback = location(&r);
+        assert!(callback.contains("/admin/callback?"), "{callback}");
+        let r = browser.get(&callback).await;
+        assert_eq!(r.status, 303, "callback: {}", r.text);
+        assert_eq!(location(&r), "/admin");
+        ConsoleUser { server, browser }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.browser.get(&self.server.url(path)).await
+    }
+
+    /// This session's CSRF token, read from a page.
+    pub async fn csrf(&self) -> String {
+        let page = self.get("/admin").await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        hidden_input(&page.text, "csrf")
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> TestResponse {
+        let csrf = self.csrf().await;
+        let mut fields: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+        fields.extend_from_slice(form);
+        self.browser
+            .post_form(&self.server.url(path), &fields)
+            .await
+    }
+
+    /// Posts a form exactly as given (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> TestResponse {
+        self.browser.post_form(&self.server.url(path), form).await
+    }
+}
+
+/// The JSON of an Admin API GET, asserting 200.
+pub async fn api_get(server: &TestServer, path: &str) -> Value {
+    let r = server.admin("GET", path, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()
+}
