@@ -19,6 +19,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let core = boot::open_core(&settings, Arc::new(SystemClock)).await?;
     boot::apply_bootstrap(&core, &settings).await?;
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {} (CLAVEX_LISTEN)", settings.listen))?;
@@ -36,33 +37,55 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         "clavex {} listening on http://{local}; data in {data}",
         env!("CARGO_PKG_VERSION")
     );
+    print_first_run(&core, &settings).await?;
     let state = AppState::new(core.clone(), settings.max_body_bytes);
-    clavex_web::serve(listener, state, shutdown_signal(), DRAIN_DELAY)
+    clavex_web::serve(listener, state, shutdown, DRAIN_DELAY)
         .await
         .context("the server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
+/// While nobody can sign in to the console, tells the operator how to get in. Written to stdout
+/// (the log goes to stderr), never through the log: the link is a credential, and logs are often
+/// shipped elsewhere.
+async fn print_first_run(core: &clavex_core::Core, settings: &Settings) -> anyhow::Result<()> {
+    let Some(link) = core
+        .first_run_link()
+        .await
+        .context("cannot check for console accounts")?
+    else {
+        return Ok(());
     };
+    let public = settings.public_url.as_str();
+    println!(
+        "\n  Clavex has no administrator yet. To create the first one, open this link (it works\n  \
+         once, and only until an administrator exists):\n\n    {link}\n\n  \
+         or run `clavex admin create --username NAME` on this database. Then sign in at\n  \
+         {public}/admin. API tokens: `clavex admin-token create --name NAME`.\n"
+    );
+    Ok(())
+}
+
+/// Registers the signal handlers now, so that a SIGTERM arriving right after "listening" is
+/// logged already stops the server gracefully, and returns what resolves on the first signal.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }

@@ -349,6 +349,7 @@ async fn console_admin(
             };
             let core = open(settings).await?;
             let superadmin = orgs.is_empty();
+            let failed = format!("cannot create the console account '{username}'");
             let created = core
                 .create_console_admin(
                     actor,
@@ -361,7 +362,8 @@ async fn console_admin(
                         orgs: Some(orgs),
                     },
                 )
-                .await?;
+                .await
+                .context(failed)?;
             let role = if superadmin {
                 "superadmin".to_string()
             } else {
@@ -380,15 +382,27 @@ async fn console_admin(
         }
         ConsoleAdminCommand::Grant { username, org } => {
             let core = open(settings).await?;
-            let admin = core.find_console_admin(&username).await?;
-            core.grant_org_admin(actor, &org, &admin.id).await?;
+            let failed = || format!("cannot make '{username}' an admin of '{org}'");
+            let admin = core
+                .find_console_admin(&username)
+                .await
+                .with_context(failed)?;
+            core.grant_org_admin(actor, &org, &admin.id)
+                .await
+                .with_context(failed)?;
             eprintln!("{username} is an admin of {org}");
             Ok(())
         }
         ConsoleAdminCommand::Revoke { username, org } => {
             let core = open(settings).await?;
-            let admin = core.find_console_admin(&username).await?;
-            core.revoke_org_admin(actor, &org, &admin.id).await?;
+            let failed = || format!("cannot take '{username}''s admin rights on '{org}'");
+            let admin = core
+                .find_console_admin(&username)
+                .await
+                .with_context(failed)?;
+            core.revoke_org_admin(actor, &org, &admin.id)
+                .await
+                .with_context(failed)?;
             eprintln!("{username} is no longer an admin of {org}");
             Ok(())
         }

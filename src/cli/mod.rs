@@ -9,10 +9,23 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use clavex_config::{FlagOverrides, Settings};
 
+/// `clavex --version`: what was built, from which commit, for which target.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("CLAVEX_GIT_COMMIT"),
+    ", ",
+    env!("CLAVEX_TARGET"),
+    ", ",
+    env!("CLAVEX_PROFILE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "clavex",
     version,
+    long_version = LONG_VERSION,
     about = "Clavex: a multi-tenant OpenID Connect identity provider",
     long_about = "Clavex: a multi-tenant OpenID Connect identity provider.\n\nSettings come from flags, then CLAVEX_* environment variables, then the TOML file named by --config or CLAVEX_CONFIG, then defaults. See docs/configuration.md."
 )]

@@ -1,5 +1,6 @@
 mod seed_step1;
 
+mod admins;
 mod auth;
 mod clients;
 mod common;

@@ -5,7 +5,7 @@ use clavex_store::{OrgStore as _, SqlStore};
 use clavex_testkit::{Backend, TestServer};
 use serde_json::Value;
 
-use super::support::{cli, cli_stdin};
+use super::support::{clavex, cli, cli_stdin, run};
 
 /// The body of the seed's Step 1 curl, byte for byte.
 const SEED_BODY: &str = r#"{
@@ -629,4 +629,19 @@ async fn backup_writes_a_usable_sqlite_copy_or_points_postgres_at_pg_dump() {
             assert_eq!(std::fs::metadata(&file).unwrap().len(), size);
         }
     }
+}
+
+#[tokio::test]
+async fn version_names_the_build() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = clavex(dir.path());
+    cmd.arg("--version");
+    let out = run(cmd, None).await;
+    out.assert_ok();
+    let line = out.stdout.trim();
+    assert!(
+        line.starts_with(&format!("clavex {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{line}"
+    );
+    assert!(line.contains(std::env::consts::ARCH), "{line}");
 }

@@ -9,12 +9,12 @@ use tokio::process::Command;
 use super::support::{ServeProcess, TEST_MASTER_KEY, clavex, http, run, serve_to_exit};
 
 /// Environment variables for a child process.
-type Env = Vec<(&'static str, String)>;
+pub(super) type Env = Vec<(&'static str, String)>;
 
 /// The run's backend for a `clavex serve` process: on SQLite nothing (the default file under the
 /// working directory), on PostgreSQL a fresh database and a master key. Keep the database alive
 /// as long as the process runs.
-async fn backend_env() -> (Option<TestDatabase>, Env) {
+pub(super) async fn backend_env() -> (Option<TestDatabase>, Env) {
     match Backend::from_env() {
         Backend::Sqlite => (None, Vec::new()),
         Backend::Postgres => {
@@ -28,7 +28,7 @@ async fn backend_env() -> (Option<TestDatabase>, Env) {
     }
 }
 
-fn serve(cwd: &Path, env: &[(&'static str, String)], args: &[&str]) -> Command {
+pub(super) fn serve(cwd: &Path, env: &[(&'static str, String)], args: &[&str]) -> Command {
     let mut cmd = clavex(cwd);
     cmd.arg("serve").args(args);
     for (name, value) in env {

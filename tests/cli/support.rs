@@ -158,6 +158,7 @@ pub struct ServeProcess {
     /// The address it logged as bound.
     pub addr: SocketAddr,
     stderr: Arc<Mutex<String>>,
+    stdout: Arc<Mutex<String>>,
     reader: tokio::task::JoinHandle<()>,
 }
 
@@ -166,9 +167,22 @@ impl ServeProcess {
     /// `listening on http://ADDR`. Panics, with its stderr, if it exits or stays silent first.
     pub async fn start(mut cmd: Command) -> ServeProcess {
         cmd.stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn clavex serve");
+        let out_pipe = child.stdout.take().expect("stdout is piped");
+        let stdout = Arc::new(Mutex::new(String::new()));
+        tokio::spawn({
+            let stdout = stdout.clone();
+            async move {
+                let mut lines = BufReader::new(out_pipe).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let mut all = stdout.lock().expect("stdout buffer");
+                    all.push_str(&line);
+                    all.push('\n');
+                }
+            }
+        });
         let pipe = child.stderr.take().expect("stderr is piped");
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, mut rx) = watch::channel(None::<SocketAddr>);
@@ -199,6 +213,7 @@ impl ServeProcess {
                 child,
                 addr,
                 stderr,
+                stdout,
                 reader,
             },
             Ok(Ok(None)) => panic!(
@@ -226,6 +241,11 @@ impl ServeProcess {
 
     pub fn stderr(&self) -> String {
         take(&self.stderr)
+    }
+
+    /// What it printed on stdout so far (the first-run banner).
+    pub fn stdout(&self) -> String {
+        take(&self.stdout)
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit; returns the status and all of stderr.

@@ -37,6 +37,15 @@ impl<'a> ConsoleUser<'a> {
     /// Signs `username` in through the real flow: `/admin` → `/admin/signin` → the console org's
     /// authorize and login pages → `/admin/callback` → `/admin`.
     pub async fn sign_in(server: &'a TestServer, username: &str) -> ConsoleUser<'a> {
+        Self::sign_in_with(server, username, PASSWORD).await
+    }
+
+    /// Like [`ConsoleUser::sign_in`], with `password` instead of [`PASSWORD`].
+    pub async fn sign_in_with(
+        server: &'a TestServer,
+        username: &str,
+        password: &str,
+    ) -> ConsoleUser<'a> {
         let browser = Browser::new();
         let r = browser.get(&server.url("/admin")).await;
         assert_eq!(r.status, 303, "{}", r.text);
@@ -59,7 +68,7 @@ impl<'a> ConsoleUser<'a> {
                     ("request", &hidden_input(&page.text, "request")),
                     ("csrf", &hidden_input(&page.text, "csrf")),
                     ("username", username),
-                    ("password", PASSWORD),
+                    ("password", password),
                 ],
             )
             .await;
@@ -104,4 +113,35 @@ pub async fn api_get(server: &TestServer, path: &str) -> Value {
     let r = server.admin("GET", path, None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.json()
+}
+
+/// Whether the console org's sign-in form accepts `username` and `password` (a fresh browser,
+/// through `/admin/signin`): true when it redirects back to the console, false when it answers
+/// 401 "incorrect".
+pub async fn password_accepted(server: &TestServer, username: &str, password: &str) -> bool {
+    let browser = Browser::new();
+    let r = browser.get(&server.url("/admin/signin")).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = browser.get(&server.url(&location(&r))).await;
+    assert_eq!(r.status, 302, "authorize: {}", r.text);
+    let login_url = location(&r);
+    let page = browser.get(&login_url).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let action = login_url.split('?').next().unwrap().to_string();
+    let r = browser
+        .post_form(
+            &action,
+            &[
+                ("request", &hidden_input(&page.text, "request")),
+                ("csrf", &hidden_input(&page.text, "csrf")),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await;
+    match r.status {
+        303 => true,
+        401 => false,
+        other => panic!("login answered {other}: {}", r.text),
+    }
 }

@@ -3,10 +3,13 @@
 //! - `signin`: the median wall time of one whole browser sign-in (authorize → sign-in form →
 //!   code → token → userinfo), run one after another.
 //! - `load`: requests per second and latency percentiles of one workload at N connections.
+//! - `console`: render times and sizes of the Admin Console's users page for a large org.
 //!
-//! It seeds what it needs through the Admin API (orgs with random slugs), so it can run against
-//! any server it has a superadmin token for. Only loopback targets are intended.
+//! It seeds what it needs through the Admin API (orgs with random slugs; `console` reuses the
+//! org `bench-console`), so it can run against any server it has a superadmin token for. Only
+//! loopback targets are intended.
 
+mod console;
 mod flows;
 mod load;
 mod seed;
@@ -44,6 +47,21 @@ enum Command {
         connections: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Admin Console users page: median and p95 render times and page sizes at N users.
+    Console {
+        /// Users to seed in org `bench-console` (skipped when they are already there).
+        #[arg(long, default_value_t = 100_000)]
+        seed_users: usize,
+        /// Concurrent Admin API requests while seeding.
+        #[arg(long, default_value_t = 32)]
+        seed_concurrency: usize,
+        /// Timed requests per case.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// "Next" links followed to reach the deep page.
+        #[arg(long, default_value_t = 20)]
+        deep_pages: usize,
     },
 }
 
@@ -85,6 +103,20 @@ async fn main() -> anyhow::Result<()> {
             let report =
                 load::run(&target, workload, connections, Duration::from_secs(seconds)).await?;
             println!("{report}");
+        }
+        Command::Console {
+            seed_users,
+            seed_concurrency,
+            runs,
+            deep_pages,
+        } => {
+            let options = console::Options {
+                seed_users,
+                seed_concurrency,
+                runs,
+                deep_pages,
+            };
+            console::run(&target, &options).await?;
         }
     }
     Ok(())

@@ -268,6 +268,16 @@ impl Core {
         for slug in input.orgs.unwrap_or_default() {
             orgs.push(self.tenant_org("orgs", &slug).await?);
         }
+        // A taken username also collides through its default email, which SQLite may report
+        // first: name the username on every backend.
+        let taken = self
+            .store
+            .find_user_by_login(&console.id, &clavex_store::normalize_login(&input.username))
+            .await?
+            .is_some_and(|u| u.username.eq_ignore_ascii_case(&input.username));
+        if taken {
+            return Err(CoreError::Conflict { field: "username" });
+        }
         let generated = input.password.is_none().then(generated_password);
         let plain = input
             .password
@@ -488,11 +498,8 @@ impl Core {
     }
 
     /// Nobody could manage the installation from the console if its last enabled superadmin
-    /// were removed, disabled or demoted; the CLI can still do it (`admin create`).
+    /// were removed, disabled or demoted (`clavex admin create` would still recover it).
     async fn refuse_last_superadmin(&self, actor: &Actor, user: &User) -> CoreResult<()> {
-        if actor.label == "cli" {
-            return Ok(());
-        }
         if !self.store.console_rights(&user.id).await?.superadmin {
             return Ok(());
         }
@@ -589,10 +596,28 @@ impl Core {
     ) -> CoreResult<Vec<ConsoleAdminView>> {
         let org = self.authorize_org(actor, slug).await?;
         let console = self.console_org().await?;
+        // An org admin may see who else administers this org, but not which other orgs they
+        // administer: that would reveal other tenants.
+        let visible: Option<Vec<String>> = match actor.only_orgs() {
+            None => None,
+            Some(ids) => {
+                let mut slugs = Vec::new();
+                for id in ids {
+                    if let Some(o) = self.store.get_org(id).await? {
+                        slugs.push(o.slug);
+                    }
+                }
+                Some(slugs)
+            }
+        };
         let mut out = Vec::new();
         for id in self.store.list_org_admins(&org.id).await? {
             if let Some(user) = self.store.get_user(&console.id, &id).await? {
-                out.push(self.admin_view(user).await?);
+                let mut view = self.admin_view(user).await?;
+                if let Some(visible) = &visible {
+                    view.orgs.retain(|s| visible.contains(s));
+                }
+                out.push(view);
             }
         }
         Ok(out)

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod console;
 mod error;
 pub mod events;
+pub mod first_run;
 pub mod groups;
 pub mod keys;
 pub mod metrics;

@@ -112,7 +112,8 @@ pub trait UserStore: Send + Sync + 'static {
         search: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<User>>;
-    /// Replaces every mutable field of the user. `NotFound` if it is gone.
+    /// Replaces every mutable field of the user. `NotFound` if it is gone. When the password
+    /// hash changes or the user becomes disabled, its SSO and console sessions end with it.
     async fn update_user(&self, user: &User, event: &Event) -> Result<()>;
     /// Deletes the user and its group memberships.
     async fn delete_user(&self, org_id: &str, id: &str, event: &Event) -> Result<bool>;

@@ -40,8 +40,8 @@ pub struct MessagePage<'a> {
     pub request_id: Option<&'a str>,
 }
 
-/// Headers every page carries: no inline scripts or styles, no framing, no sniffing, no referrer,
-/// no caching of pages that hold CSRF tokens.
+/// Headers every page carries: no inline scripts or styles, no framing, no sniffing, no referrer
+/// to other sites, no caching of pages that hold CSRF tokens.
 pub fn security_headers(headers: &mut HeaderMap) {
     let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
@@ -53,7 +53,10 @@ pub fn security_headers(headers: &mut HeaderMap) {
     );
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
+    // Not no-referrer: browsers then send `Origin: null` with the sign-in form, which the
+    // cross-site check must refuse. same-origin keeps the Origin and still sends no referrer to
+    // other sites.
+    set(headers, header::REFERRER_POLICY, "same-origin");
     set(headers, header::CACHE_CONTROL, "no-store");
 }
 

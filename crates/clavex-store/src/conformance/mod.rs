@@ -78,6 +78,7 @@ macro_rules! conformance_cases {
             clients::client_secret_rotation_never_extends_an_earlier_expiry,
             clients::client_secret_rotation_of_missing_client_is_not_found,
             // Users.
+            users::user_update_ends_sessions_on_password_change_or_disable,
             users::user_round_trip,
             users::user_missing_lookups_are_none,
             users::username_conflict_is_case_insensitive,

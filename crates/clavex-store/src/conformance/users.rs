@@ -426,3 +426,98 @@ pub async fn list_users_search_treats_wildcards_literally(store: Arc<dyn Store>)
         );
     }
 }
+
+/// A new password or disabling ends the user's SSO and console sessions; other edits, and other
+/// users' sessions, are left alone.
+pub async fn user_update_ends_sessions_on_password_change_or_disable(store: Arc<dyn Store>) {
+    use crate::{ConsoleSessionRecord, SessionRecord};
+    let s = &*store;
+    let org = new_org(s, "end-sessions").await;
+    let user = new_user(s, &org.id, "gina").await;
+    let other = new_user(s, &org.id, "hank").await;
+    let start = |user_id: String| {
+        let sso = SessionRecord {
+            id_hash: unique("session"),
+            sid: unique("sid"),
+            org_id: org.id.clone(),
+            user_id: user_id.clone(),
+            auth_time: NOW,
+            created_at: NOW,
+            expires_at: NOW + 3600,
+        };
+        let console = ConsoleSessionRecord {
+            id_hash: unique("console-session"),
+            user_id,
+            sso_sid: sso.sid.clone(),
+            created_at: NOW,
+            expires_at: NOW + 3600,
+        };
+        (sso, console)
+    };
+    let live = |sso: SessionRecord, console: ConsoleSessionRecord| {
+        let org_id = org.id.clone();
+        async move {
+            (
+                s.get_session(&org_id, &sso.id_hash, NOW)
+                    .await
+                    .unwrap()
+                    .is_some(),
+                s.get_console_session(&console.id_hash, NOW)
+                    .await
+                    .unwrap()
+                    .is_some(),
+            )
+        }
+    };
+    let begin = |sso: &SessionRecord, console: &ConsoleSessionRecord| {
+        let (sso, console) = (sso.clone(), console.clone());
+        let e = event(&org.id, "user.signed_in", &sso.user_id);
+        async move {
+            s.create_session(&sso, &e).await.unwrap();
+            s.create_console_session(&console).await.unwrap();
+        }
+    };
+
+    // Renaming keeps the sessions.
+    let (sso, console) = start(user.id.clone());
+    begin(&sso, &console).await;
+    let (other_sso, other_console) = start(other.id.clone());
+    begin(&other_sso, &other_console).await;
+    let renamed = User {
+        name: "Gina Renamed".into(),
+        ..user.clone()
+    };
+    let e = event(&org.id, "user.updated", &user.id);
+    s.update_user(&renamed, &e).await.unwrap();
+    assert_eq!(live(sso.clone(), console.clone()).await, (true, true));
+
+    // A new password ends them.
+    let repassworded = User {
+        password_hash: Some("$argon2id$new".into()),
+        ..renamed.clone()
+    };
+    let e = event(&org.id, "user.updated", &user.id);
+    s.update_user(&repassworded, &e).await.unwrap();
+    assert_eq!(live(sso, console).await, (false, false));
+
+    // Disabling ends them; re-enabling does not bring them back.
+    let (sso, console) = start(user.id.clone());
+    begin(&sso, &console).await;
+    let disabled = User {
+        disabled: true,
+        ..repassworded.clone()
+    };
+    let e = event(&org.id, "user.updated", &user.id);
+    s.update_user(&disabled, &e).await.unwrap();
+    assert_eq!(live(sso.clone(), console.clone()).await, (false, false));
+    let enabled = User {
+        disabled: false,
+        ..disabled
+    };
+    let e = event(&org.id, "user.updated", &user.id);
+    s.update_user(&enabled, &e).await.unwrap();
+    assert_eq!(live(sso, console).await, (false, false));
+
+    // The other user was never touched.
+    assert_eq!(live(other_sso, other_console).await, (true, true));
+}

@@ -77,6 +77,22 @@ impl UserStore for SqlStore {
 
     async fn update_user(&self, user: &User, event: &Event) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        // A new password or a disabled account ends the user's sessions, in this transaction:
+        // whoever held them may be the reason for the change.
+        let before =
+            sqlx::query("SELECT password_hash, disabled FROM users WHERE org_id = $1 AND id = $2")
+                .bind(&user.org_id)
+                .bind(&user.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let end_sessions = match &before {
+            Some(row) => {
+                let old_hash: Option<String> = sqlx::Row::try_get(row, "password_hash")?;
+                let was_disabled: i64 = sqlx::Row::try_get(row, "disabled")?;
+                old_hash != user.password_hash || (user.disabled && was_disabled == 0)
+            }
+            None => false,
+        };
         let done = sqlx::query(
             "UPDATE users SET username = $1, username_norm = $2, email = $3, email_norm = $4, \
              email_verified = $5, name = $6, given_name = $7, family_name = $8, \
@@ -101,6 +117,14 @@ impl UserStore for SqlStore {
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
+        }
+        if end_sessions {
+            for sql in [
+                "DELETE FROM sso_sessions WHERE user_id = $1",
+                "DELETE FROM console_sessions WHERE user_id = $1",
+            ] {
+                sqlx::query(sql).bind(&user.id).execute(&mut *tx).await?;
+            }
         }
         insert_event(&mut tx, event).await?;
         tx.commit().await?;

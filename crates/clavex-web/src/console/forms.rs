@@ -152,8 +152,4 @@ impl FieldErrors {
             .chain(self.general.as_deref())
             .collect()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.general.is_none()
-    }
 }

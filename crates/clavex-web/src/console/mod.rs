@@ -15,6 +15,7 @@ mod forms;
 mod groups;
 mod keys;
 mod orgs;
+mod setup;
 mod users;
 
 use askama::Template;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(clients::routes())
         .merge(keys::routes())
         .merge(accounts::routes())
+        .merge(setup::routes())
         .route("/static/console.css", get(stylesheet))
         .route("/static/console.js", get(script))
 }
@@ -72,6 +74,10 @@ fn csrf_for(state: &AppState, session_hash: &str) -> String {
 
 impl Console {
     /// Refuses a form whose CSRF token is not this session's (compared in constant time).
+    #[expect(
+        clippy::result_large_err,
+        reason = "the refusal is the page to send; it is built once per refused request"
+    )]
     pub fn check_csrf(&self, state: &AppState, presented: &str) -> Result<(), Response> {
         let key = state.core.master_key.derive("console-csrf");
         if secret::verify_mac(&key, self.who.session_hash.as_bytes(), presented) {

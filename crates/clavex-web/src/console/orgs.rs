@@ -25,7 +25,9 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/orgs", get(home).post(create))
-        .route("/admin/orgs/new", get(new_form))
+        // `_new` can never be a slug (those start with a letter or digit), so the form
+        // cannot shadow one.
+        .route("/admin/orgs/_new", get(new_form))
         .route("/admin/orgs/{org}", get(overview))
         .route("/admin/orgs/{org}/rename", axum::routing::post(rename))
         .route("/admin/orgs/{org}/delete", get(confirm_delete).post(delete))
