@@ -5,6 +5,7 @@ mod accounts;
 mod clients;
 mod groups;
 mod keys;
+mod orgs;
 mod setup;
 mod signin;
 mod support;

@@ -208,7 +208,8 @@ async fn a_callback_with_a_wrong_state_or_without_the_pending_cookie_starts_no_s
     let r = other.get(&server.url("/admin")).await;
     assert_eq!(r.status, 303, "still signed out");
 
-    // The right browser with a wrong state, no state, or an error answer.
+    // The right browser with a wrong state or none. (An error answer with the right state ends
+    // the pending sign-in: it is checked in `an_error_answer_ends_the_pending_sign_in`.)
     let wrong = callback.replace(&format!("state={state}"), "state=not-the-state");
     assert_ne!(wrong, callback);
     refused(&browser.get(&wrong).await);
@@ -217,13 +218,6 @@ async fn a_callback_with_a_wrong_state_or_without_the_pending_cookie_starts_no_s
         .replace(&format!("state={state}&"), "");
     assert!(!without.contains("state="), "{without}");
     refused(&browser.get(&without).await);
-    refused(
-        &browser
-            .get(&server.url(&format!(
-                "/admin/callback?error=access_denied&state={state}"
-            )))
-            .await,
-    );
     let r = browser.get(&server.url("/admin")).await;
     assert_eq!(r.status, 303, "no session was started");
     assert!(location(&r).starts_with("/admin/signin"));
@@ -508,5 +502,32 @@ async fn next_never_leaves_the_console() {
     .await;
     let r = browser.get(&callback).await;
     assert_eq!(location(&r), "/admin/accounts");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_error_answer_ends_the_pending_sign_in() {
+    let server = TestServer::start().await;
+    create_account(&server, "root", &[]).await;
+    let browser = Browser::new();
+    let callback = to_callback(&server, &browser, "/admin/signin", "root").await;
+    let state = param(&callback, "state").unwrap();
+    let r = browser
+        .get(&server.url(&format!(
+            "/admin/callback?error=access_denied&state={state}"
+        )))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        set_cookies(&r)
+            .iter()
+            .any(|c| c.starts_with("clavex_console_pending=;") && c.contains("Max-Age=0")),
+        "{:?}",
+        set_cookies(&r)
+    );
+    // The pending sign-in is gone: even the genuine answer no longer completes it.
+    let r = browser.get(&callback).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(browser.get(&server.url("/admin")).await.status, 303);
     server.stop().await;
 }

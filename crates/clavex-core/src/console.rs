@@ -306,12 +306,19 @@ impl Core {
             &user.id,
             serde_json::json!({ "username": user.username, "superadmin": superadmin }),
         );
+        let grants: Vec<(String, clavex_store::Event)> = orgs
+            .iter()
+            .map(|org| (org.id.clone(), self.grant_event(actor, org, &user)))
+            .collect();
         self.store
-            .create_console_account(&user, superadmin, &event)
-            .await?;
-        for org in &orgs {
-            self.grant_org_admin_to(actor, org, &user).await?;
-        }
+            .create_console_account(&user, superadmin, &grants, &event)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    CoreError::invalid("orgs", "an organization was deleted meanwhile")
+                }
+                other => other.into(),
+            })?;
         Ok(CreatedConsoleAdmin {
             admin: self.admin_view(user).await?,
             password: generated,
@@ -531,14 +538,18 @@ impl Core {
             .ok_or_else(|| CoreError::invalid(field, format!("no organization '{slug}'")))
     }
 
-    async fn grant_org_admin_to(&self, actor: &Actor, org: &Org, user: &User) -> CoreResult<bool> {
-        let event = self.event(
+    fn grant_event(&self, actor: &Actor, org: &Org, user: &User) -> clavex_store::Event {
+        self.event(
             actor,
             Some(&org.id),
             "org_admin.granted",
             &user.id,
             serde_json::json!({ "username": user.username }),
-        );
+        )
+    }
+
+    async fn grant_org_admin_to(&self, actor: &Actor, org: &Org, user: &User) -> CoreResult<bool> {
+        let event = self.grant_event(actor, org, user);
         self.store
             .grant_org_admin(&user.id, &org.id, self.now(), &event)
             .await

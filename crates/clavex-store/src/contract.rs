@@ -262,11 +262,14 @@ pub trait GrantStore: Send + Sync + 'static {
 /// Admin Console accounts (users of the console org), their rights and their sessions.
 #[async_trait]
 pub trait ConsoleStore: Send + Sync + 'static {
-    /// Inserts a console account and, when `superadmin`, its superadmin right, together.
+    /// Inserts a console account, its superadmin right when `superadmin`, and org-admin grants
+    /// (org id with the event that records each), all in one transaction. `NotFound` (and
+    /// nothing written) if one of the orgs is gone.
     async fn create_console_account(
         &self,
         user: &User,
         superadmin: bool,
+        grants: &[(String, Event)],
         event: &Event,
     ) -> Result<()>;
     /// Gives or takes the superadmin right. Returns whether anything changed; `event` is written

@@ -20,6 +20,7 @@ async fn new_account(store: &dyn Store, org_id: &str, username: &str, superadmin
         .create_console_account(
             &user,
             superadmin,
+            &[],
             &event(org_id, "console_account.created", &user.id),
         )
         .await
@@ -107,10 +108,10 @@ pub async fn console_account_round_trip(store: Arc<dyn Store>) {
     };
     let created_root = event(&org.id, "console_account.created", &root.id);
     let created_plain = event(&org.id, "console_account.created", &plain.id);
-    s.create_console_account(&root, true, &created_root)
+    s.create_console_account(&root, true, &[], &created_root)
         .await
         .unwrap();
-    s.create_console_account(&plain, false, &created_plain)
+    s.create_console_account(&plain, false, &[], &created_plain)
         .await
         .unwrap();
 
@@ -179,7 +180,10 @@ pub async fn console_account_conflict_writes_nothing(store: Arc<dyn Store>) {
     ];
     for (loser, field) in attempts {
         let failed = event(&org.id, "console_account.created", &loser.id);
-        expect_conflict(s.create_console_account(&loser, true, &failed).await, field);
+        expect_conflict(
+            s.create_console_account(&loser, true, &[], &failed).await,
+            field,
+        );
         assert_eq!(s.get_user(&org.id, &loser.id).await.unwrap(), None);
         assert_eq!(
             s.console_rights(&loser.id).await.unwrap(),
@@ -513,7 +517,7 @@ pub async fn console_delete_user_removes_rights_and_sessions(store: Arc<dyn Stor
         id: doomed.id.clone(),
         ..reborn
     };
-    s.create_console_account(&reborn, false, &event(&home.id, "x", &reborn.id))
+    s.create_console_account(&reborn, false, &[], &event(&home.id, "x", &reborn.id))
         .await
         .unwrap();
     assert_eq!(
@@ -689,7 +693,7 @@ pub async fn console_mutation_whose_event_fails_is_rolled_back(store: Arc<dyn St
 
     let never = user_record(o, "never", "never@example.org");
     assert!(
-        s.create_console_account(&never, true, &bad("console_account.created"))
+        s.create_console_account(&never, true, &[], &bad("console_account.created"))
             .await
             .is_err()
     );
@@ -908,4 +912,55 @@ pub async fn console_org_is_never_listed(store: Arc<dyn Store>) {
         s.list_org_admins(&after.id).await.unwrap(),
         Vec::<String>::new()
     );
+}
+
+/// An account created with grants holds them at once, with their events; a grant on a missing
+/// org writes nothing at all.
+pub async fn console_account_created_with_grants_whole_or_not_at_all(store: Arc<dyn Store>) {
+    let s = &*store;
+    let home = new_org(s, "console-grants-home").await;
+    let a = new_org(s, "console-grants-a").await;
+    let b = new_org(s, "console-grants-b").await;
+
+    let ann = user_record(&home.id, "ann", "ann@console.example.org");
+    let grants = vec![
+        (b.id.clone(), event(&b.id, "org_admin.granted", &ann.id)),
+        (a.id.clone(), event(&a.id, "org_admin.granted", &ann.id)),
+    ];
+    let created = event(&home.id, "console_account.created", &ann.id);
+    s.create_console_account(&ann, false, &grants, &created)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.console_rights(&ann.id).await.unwrap(),
+        rights(false, &[&b.id, &a.id])
+    );
+    assert_event_recorded(s, &created).await;
+    for (_, e) in &grants {
+        assert_event_recorded(s, e).await;
+    }
+
+    let bob = user_record(&home.id, "bob", "bob@console.example.org");
+    let missing = unique("missing-org");
+    let doomed = vec![
+        (a.id.clone(), event(&a.id, "org_admin.granted", &bob.id)),
+        (
+            missing.clone(),
+            event(&home.id, "org_admin.granted", &bob.id),
+        ),
+    ];
+    let failed = event(&home.id, "console_account.created", &bob.id);
+    expect_not_found(s.create_console_account(&bob, true, &doomed, &failed).await);
+    assert_eq!(s.get_user(&home.id, &bob.id).await.unwrap(), None);
+    assert_eq!(s.console_rights(&bob.id).await.unwrap(), rights(false, &[]));
+    assert_eq!(
+        s.list_org_admins(&a.id).await.unwrap(),
+        vec![ann.id.clone()]
+    );
+    let bobs = crate::EventFilter {
+        target: Some(bob.id.clone()),
+        ..Default::default()
+    };
+    assert!(events_where(s, &home.id, bobs.clone()).await.is_empty());
+    assert!(events_where(s, &a.id, bobs).await.is_empty());
 }

@@ -147,6 +147,7 @@ macro_rules! conformance_cases {
             signin::session_round_trip_expiry_and_delete,
             signin::throttle_put_get_clear,
             // Console.
+            console::console_account_created_with_grants_whole_or_not_at_all,
             console::console_account_round_trip,
             console::console_account_conflict_writes_nothing,
             console::console_set_superadmin_is_idempotent,

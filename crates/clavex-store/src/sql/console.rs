@@ -32,6 +32,7 @@ impl ConsoleStore for SqlStore {
         &self,
         user: &User,
         superadmin: bool,
+        grants: &[(String, Event)],
         event: &Event,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
@@ -44,6 +45,24 @@ impl ConsoleStore for SqlStore {
                 .await?;
         }
         insert_event(&mut tx, event).await?;
+        for (org_id, grant_event) in grants {
+            require_row(
+                &mut tx,
+                "SELECT id FROM organizations WHERE id = $1",
+                org_id,
+            )
+            .await?;
+            sqlx::query(
+                "INSERT INTO org_admins (user_id, org_id, created_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, org_id) DO NOTHING",
+            )
+            .bind(&user.id)
+            .bind(org_id)
+            .bind(user.created_at)
+            .execute(&mut *tx)
+            .await?;
+            insert_event(&mut tx, grant_event).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

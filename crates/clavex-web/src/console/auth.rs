@@ -54,17 +54,57 @@ fn pending_cookie_name(jar: &CookieJar) -> String {
     )
 }
 
-/// Only paths of the console itself: never another site, never `//host`.
+/// Only paths of the console itself: never another site (`//host`, `\\host`), never a path
+/// that a browser would resolve elsewhere (`/admin/../x`, `/admin/%2e%2e/x`), never anything a
+/// header cannot carry (control characters).
 fn safe_next(next: Option<&str>) -> String {
+    let console_path = |n: &str| {
+        let path = n.split(['?', '#']).next().unwrap_or("");
+        (path == "/admin" || path.starts_with("/admin/"))
+            && n.bytes().all(|b| b.is_ascii_graphic())
+            && !n.contains("//")
+            && !n.contains('\\')
+            && !path
+                .split('/')
+                .any(|seg| seg == "." || seg == ".." || seg.to_ascii_lowercase().contains("%2e"))
+    };
     match next {
-        Some(n)
-            if (n == "/admin" || n.starts_with("/admin/") || n.starts_with("/admin?"))
-                && !n.contains("//")
-                && !n.contains('\\') =>
-        {
-            n.to_string()
-        }
+        Some(n) if console_path(n) => n.to_string(),
         _ => "/admin".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_console_paths() {
+        for kept in [
+            "/admin",
+            "/admin/",
+            "/admin/orgs/acme/users?q=a%20b&cursor=x",
+            "/admin?done=x",
+        ] {
+            assert_eq!(safe_next(Some(kept)), kept);
+        }
+        for refused in [
+            "//evil.example",
+            "/admin//evil.example",
+            "/admin/../acme/authorize",
+            "/admin/./x",
+            "/admin/%2e%2e/acme",
+            "/admin/%2E./acme",
+            "/admin/x\n",
+            "/admin/x y",
+            "/admin\\evil",
+            "/administrator",
+            "https://evil.example/admin",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(refused)), "/admin", "{refused:?}");
+        }
+        assert_eq!(safe_next(None), "/admin");
     }
 }
 
@@ -160,29 +200,43 @@ async fn callback(
             "The sign-in response does not belong to this browser. Open the console again to sign in.",
         );
     }
+    // From here on the pending sign-in is used up, whatever the outcome (a response with a
+    // wrong state may be someone else's, so it does not clear it).
+    let mut response = match answer(&state, &jar, &pending, q, ip).await {
+        Ok(response) | Err(response) => response,
+    };
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, jar.clear(&pending_name));
+    response
+}
+
+async fn answer(
+    state: &AppState,
+    jar: &CookieJar,
+    pending: &Pending,
+    q: CallbackQuery,
+    ip: Option<String>,
+) -> Result<Response, Response> {
     if q.error.is_some() {
-        return restart("Signing in was cancelled or refused. Open the console again to sign in.");
+        return Err(restart(
+            "Signing in was cancelled or refused. Open the console again to sign in.",
+        ));
     }
     let issuer = state.core.issuer(CONSOLE_ORG_SLUG);
     if q.iss.as_deref().is_some_and(|iss| iss != issuer) {
-        return restart("The sign-in response came from another issuer.");
+        return Err(restart("The sign-in response came from another issuer."));
     }
     let Some(code) = q.code else {
-        return restart("The sign-in response has no code.");
+        return Err(restart("The sign-in response has no code."));
     };
-    match finish(&state, &pending, code, ip).await {
-        Ok((cookie_value, max_age)) => {
-            let mut response = see_other(&pending.next);
-            let headers = response.headers_mut();
-            headers.append(
-                header::SET_COOKIE,
-                jar.set(&session_cookie_name(&jar), &cookie_value, max_age),
-            );
-            headers.append(header::SET_COOKIE, jar.clear(&pending_name));
-            response
-        }
-        Err(response) => response,
-    }
+    let (cookie_value, max_age) = finish(state, pending, code, ip).await?;
+    let mut response = see_other(&pending.next);
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        jar.set(&session_cookie_name(jar), &cookie_value, max_age),
+    );
+    Ok(response)
 }
 
 /// Exchanges the code (with the PKCE verifier), checks the ID token and starts a console session.

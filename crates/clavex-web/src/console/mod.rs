@@ -52,6 +52,21 @@ pub fn routes() -> Router<AppState> {
         .merge(setup::routes())
         .route("/static/console.css", get(stylesheet))
         .route("/static/console.js", get(script))
+        .layer(axum::middleware::map_response(with_page_headers))
+}
+
+/// Every console response carries the page headers, redirects and extractor rejections included;
+/// a header a handler set itself (a static asset's caching) is kept.
+async fn with_page_headers(mut response: Response) -> Response {
+    let mut wanted = HeaderMap::new();
+    page_headers(&mut wanted);
+    let headers = response.headers_mut();
+    for (name, value) in &wanted {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    response
 }
 
 /// Name of the console session cookie.
