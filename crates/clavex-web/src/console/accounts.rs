@@ -23,6 +23,7 @@ use clavex_core::{
 };
 use serde::Deserialize;
 
+use crate::console::Posted;
 use crate::{
     AppState,
     console::{
@@ -184,10 +185,7 @@ struct CreatedPage {
     password: String,
 }
 
-async fn create(State(state): State<AppState>, console: Console, form: Form) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
+async fn create(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     let password = form.get("password");
     let input = CreateConsoleAdmin {
         username: form.get("username").trim().to_string(),
@@ -365,12 +363,9 @@ async fn show(
     .await
 }
 
-/// Checks the CSRF token, then that the user is a superadmin (so that a `Forbidden` from the core
-/// afterwards can only be the last-superadmin rule). `Some` is the refusal to send.
-fn refuse_post(state: &AppState, console: &Console, form: &Form) -> Option<Response> {
-    if let Err(refused) = console.check_csrf(state, form.get("csrf")) {
-        return Some(refused);
-    }
+/// Checks that the user is a superadmin (so that a `Forbidden` from the core afterwards can only
+/// be the last-superadmin rule); `Posted` has checked the CSRF token. `Some` is the refusal.
+fn refuse_post(console: &Console) -> Option<Response> {
     console
         .who
         .actor
@@ -381,11 +376,10 @@ fn refuse_post(state: &AppState, console: &Console, form: &Form) -> Option<Respo
 
 async fn update(
     State(state): State<AppState>,
-    console: Console,
     Path(id): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Some(refused) = refuse_post(&state, &console, &form) {
+    if let Some(refused) = refuse_post(&console) {
         return refused;
     }
     let actor = &console.who.actor;
@@ -420,11 +414,10 @@ async fn update(
 
 async fn set_password(
     State(state): State<AppState>,
-    console: Console,
     Path(id): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Some(refused) = refuse_post(&state, &console, &form) {
+    if let Some(refused) = refuse_post(&console) {
         return refused;
     }
     let input = UpdateConsoleAdmin {
@@ -443,11 +436,10 @@ async fn set_password(
 
 async fn grant(
     State(state): State<AppState>,
-    console: Console,
     Path(id): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Some(refused) = refuse_post(&state, &console, &form) {
+    if let Some(refused) = refuse_post(&console) {
         return refused;
     }
     let Some(org) = form.opt("org") else {
@@ -474,11 +466,10 @@ async fn grant(
 
 async fn revoke(
     State(state): State<AppState>,
-    console: Console,
     Path(id): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Some(refused) = refuse_post(&state, &console, &form) {
+    if let Some(refused) = refuse_post(&console) {
         return refused;
     }
     match state
@@ -493,11 +484,10 @@ async fn revoke(
 
 async fn delete(
     State(state): State<AppState>,
-    console: Console,
     Path(id): Path<String>,
-    form: Form,
+    Posted { console, .. }: Posted,
 ) -> Response {
-    if let Some(refused) = refuse_post(&state, &console, &form) {
+    if let Some(refused) = refuse_post(&console) {
         return refused;
     }
     match state
@@ -589,13 +579,9 @@ async fn org_admins(
 
 async fn org_grant(
     State(state): State<AppState>,
-    console: Console,
     Path(slug): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let Some(id) = form.opt("id") else {
         if let Err(e) = console.who.actor.require_superadmin() {
             return core_error_page(&e);
@@ -622,13 +608,9 @@ async fn org_grant(
 
 async fn org_revoke(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, .. }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state
         .core
         .revoke_org_admin(&console.who.actor, &slug, &id)

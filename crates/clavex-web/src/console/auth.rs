@@ -21,9 +21,10 @@ use clavex_store::CONSOLE_ORG_SLUG;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::console::Posted;
 use crate::{
     AppState,
-    console::{Console, Form, core_error_page, message_page, see_other, session_cookie_name},
+    console::{core_error_page, message_page, see_other, session_cookie_name},
     oidc::{CookieJar, PeerIp, cookie},
 };
 
@@ -305,10 +306,7 @@ async fn finish(
 
 /// Ends the console session and the console org's SSO session, so the next visit asks for the
 /// password again.
-async fn signout(State(state): State<AppState>, console: Console, form: Form) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
+async fn signout(State(state): State<AppState>, Posted { console, .. }: Posted) -> Response {
     if let Err(e) = state.core.end_console_session(&console.who).await {
         return core_error_page(&e);
     }

@@ -25,6 +25,7 @@ use clavex_core::{
 };
 use serde::Deserialize;
 
+use crate::console::Posted;
 use crate::{
     AppState,
     console::{
@@ -335,13 +336,9 @@ fn secret_page(
 
 async fn create(
     State(state): State<AppState>,
-    console: Console,
     Path(slug): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let info = match org_info(&state, &console, &slug).await {
         Ok(info) => info,
         Err(e) => return core_error_page(&e),
@@ -487,13 +484,9 @@ async fn show(
 
 async fn update(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, client_id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     // PATCH semantics: a field the form did not carry stays as it is.
     let input = UpdateClient {
         client_name: present(&form, "client_name")
@@ -535,13 +528,9 @@ async fn update(
 
 async fn rotate(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, client_id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let typed = form.get("grace_period_seconds").trim().to_string();
     let grace = if typed.is_empty() {
         Ok(None)
@@ -593,13 +582,9 @@ async fn rotate(
 
 async fn delete(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, client_id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, .. }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state
         .core
         .delete_client(&console.who.actor, &slug, &client_id)

@@ -5,13 +5,16 @@ use std::collections::BTreeMap;
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, Request},
+    extract::{FromRequest, FromRequestParts, Request},
     http::{StatusCode, header},
     response::Response,
 };
 use clavex_core::CoreError;
 
-use crate::{AppState, console::message_page};
+use crate::{
+    AppState,
+    console::{Console, message_page},
+};
 
 /// A posted form, as name/value pairs in order.
 #[derive(Debug, Default, Clone)]
@@ -102,6 +105,25 @@ impl FromRequest<AppState> for Form {
             )
         })?;
         Ok(Form { pairs })
+    }
+}
+
+/// A form posted by a signed-in console user, with its CSRF token already checked: a handler that
+/// takes `Posted` cannot forget the check. Refusals are the page to send (403 for a bad token).
+pub struct Posted {
+    pub console: Console,
+    pub form: Form,
+}
+
+impl FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let console = Console::from_request_parts(&mut parts, state).await?;
+        let form = Form::from_request(Request::from_parts(parts, body), state).await?;
+        console.check_csrf(state, form.get("csrf"))?;
+        Ok(Posted { console, form })
     }
 }
 

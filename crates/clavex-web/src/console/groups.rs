@@ -23,6 +23,7 @@ use clavex_core::{
 use serde::Deserialize;
 
 use super::users::query_string;
+use crate::console::Posted;
 use crate::{
     AppState,
     console::{
@@ -142,13 +143,9 @@ async fn list(
 
 async fn create(
     State(state): State<AppState>,
-    console: Console,
     Path(slug): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let input = CreateGroup {
         name: form.get("name").trim().to_string(),
         description: Some(form.get("description").trim().to_string()),
@@ -329,13 +326,9 @@ async fn show(
 
 async fn delete(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, name)): Path<(String, String)>,
-    form: Form,
+    Posted { console, .. }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state
         .core
         .delete_group(&console.who.actor, &slug, &name)
@@ -356,13 +349,9 @@ fn back_to_group(slug: &str, name: &str, form: &Form, done: &str) -> Response {
 
 async fn add_member(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, name)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state
         .core
         .add_group_member(&console.who.actor, &slug, &name, form.get("user_id"))
@@ -375,13 +364,9 @@ async fn add_member(
 
 async fn remove_member(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, name)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state
         .core
         .remove_group_member(&console.who.actor, &slug, &name, form.get("user_id"))

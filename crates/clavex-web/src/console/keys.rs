@@ -12,6 +12,7 @@ use axum::{
 use clavex_core::keys::{KeyView, PUBLISH_LEAD_SECONDS};
 use serde::Deserialize;
 
+use crate::console::Posted;
 use crate::{
     AppState,
     console::{Chrome, Console, OrgRef, Section, core_error_page, render, see_other},
@@ -77,13 +78,9 @@ async fn list(
 
 async fn rotate(
     State(state): State<AppState>,
-    console: Console,
     Path(slug): Path<String>,
-    form: crate::console::Form,
+    Posted { console, .. }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state.core.rotate_keys(&console.who.actor, &slug).await {
         Ok(_) => see_other(&format!("/admin/orgs/{slug}/keys?done=key-rotated")),
         Err(e) => core_error_page(&e),

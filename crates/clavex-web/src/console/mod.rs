@@ -6,7 +6,7 @@
 //! functions, so the console has no rights the API would not grant.
 //!
 //! Pages work without JavaScript. Every form carries a CSRF token bound to the session
-//! (`Console::check_csrf`); every response carries a strict CSP with no inline script or style.
+//! (`Posted` checks it before a handler runs); every response carries a strict CSP with no inline script or style.
 
 mod accounts;
 mod auth;
@@ -29,7 +29,7 @@ use axum::{
 use clavex_core::{CoreError, console::ConsoleUser};
 use clavex_crypto::secret;
 
-pub use forms::{FieldErrors, Form};
+pub use forms::{FieldErrors, Form, Posted};
 
 use crate::{
     AppState,

@@ -15,11 +15,10 @@ use clavex_core::{
 };
 use serde::Deserialize;
 
+use crate::console::Posted;
 use crate::{
     AppState,
-    console::{
-        Chrome, Console, FieldErrors, Form, OrgRef, Section, core_error_page, render, see_other,
-    },
+    console::{Chrome, Console, FieldErrors, OrgRef, Section, core_error_page, render, see_other},
 };
 
 pub fn routes() -> Router<AppState> {
@@ -95,10 +94,7 @@ async fn new_form(console: Console) -> Response {
     )
 }
 
-async fn create(State(state): State<AppState>, console: Console, form: Form) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
+async fn create(State(state): State<AppState>, Posted { console, form }: Posted) -> Response {
     let input = CreateOrg {
         slug: form.get("slug").trim().to_string(),
         name: form.get("name").to_string(),
@@ -195,13 +191,9 @@ async fn overview(
 
 async fn rename(
     State(state): State<AppState>,
-    console: Console,
     Path(slug): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let input = UpdateOrg {
         name: Some(form.get("name").to_string()),
         signing_alg: None,
@@ -289,13 +281,9 @@ async fn confirm_delete(
 
 async fn delete(
     State(state): State<AppState>,
-    console: Console,
     Path(slug): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     // Typing the slug proves the right org is being deleted, not just a stray click.
     if form.get("confirm").trim() != slug {
         return delete_page(

@@ -21,6 +21,7 @@ use clavex_core::{
 };
 use serde::Deserialize;
 
+use crate::console::Posted;
 use crate::{
     AppState,
     console::{
@@ -254,13 +255,9 @@ async fn new_form(
 
 async fn create(
     State(state): State<AppState>,
-    console: Console,
     Path(slug): Path<String>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let org = match org_ref(&state, &console, &slug).await {
         Ok(org) => org,
         Err(refused) => return refused,
@@ -442,13 +439,9 @@ async fn form_error(
 
 async fn update(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let input = UpdateUser {
         username: Some(form.get("username").trim().to_string()),
         email: Some(form.get("email").trim().to_string()),
@@ -474,13 +467,9 @@ async fn update(
 
 async fn set_status(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let disabled = match form.get("disabled") {
         "true" => true,
         "false" => false,
@@ -512,13 +501,9 @@ async fn set_status(
 
 async fn set_password(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let input = UpdateUser {
         // An empty password is checked (and refused) by the core, like any other.
         password: Some(form.get("password").to_string()),
@@ -546,13 +531,9 @@ fn group_error(err: CoreError) -> CoreError {
 
 async fn join_group(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     let group = form.get("group").trim().to_string();
     if group.is_empty() {
         let shown = Shown {
@@ -574,13 +555,9 @@ async fn join_group(
 
 async fn leave_group(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, form }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state
         .core
         .remove_group_member(&console.who.actor, &slug, form.get("group"), &id)
@@ -593,13 +570,9 @@ async fn leave_group(
 
 async fn delete(
     State(state): State<AppState>,
-    console: Console,
     Path((slug, id)): Path<(String, String)>,
-    form: Form,
+    Posted { console, .. }: Posted,
 ) -> Response {
-    if let Err(refused) = console.check_csrf(&state, form.get("csrf")) {
-        return refused;
-    }
     match state.core.delete_user(&console.who.actor, &slug, &id).await {
         Ok(()) => see_other(&format!("/admin/orgs/{slug}/users?done=user-deleted")),
         Err(e) => core_error_page(&e),
