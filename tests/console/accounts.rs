@@ -7,27 +7,14 @@
 use clavex_testkit::{TestResponse, TestServer};
 use serde_json::{Value, json};
 
-use super::support::{ConsoleUser, PASSWORD, api_get, create_account, password_accepted};
+use super::support::{
+    ConsoleUser, PASSWORD, api_get, create_account, field_error, input_tag, input_value,
+    password_accepted,
+};
 use crate::oidc::support::location;
 
 /// Form fields as posted.
 type Fields<'a> = &'a [(&'a str, &'a str)];
-
-/// The value of the input with `id` on a page.
-fn input_value(html: &str, id: &str) -> Option<String> {
-    let tag = input_tag(html, id)?;
-    let v = tag.find("value=\"")? + "value=\"".len();
-    let end = tag[v..].find('"')? + v;
-    Some(tag[v..end].to_string())
-}
-
-/// The whole `<input ...>` tag with `id`.
-fn input_tag<'a>(html: &'a str, id: &str) -> Option<&'a str> {
-    let at = html.find(&format!("id=\"{id}\""))?;
-    let start = html[..at].rfind('<')?;
-    let end = at + html[at..].find('>')?;
-    Some(&html[start..=end])
-}
 
 /// Every console account, by the Admin API.
 async fn accounts(server: &TestServer) -> Vec<Value> {
@@ -83,22 +70,6 @@ async fn org_admins(server: &TestServer, org: &str) -> Vec<String> {
 fn assert_redirect(r: &TestResponse, to: &str) {
     assert_eq!(r.status, 303, "{}", r.text);
     assert_eq!(location(r), to);
-}
-
-/// The field error shown for `field`, checking it is tied to its input.
-#[track_caller]
-fn field_error(page: &TestResponse, field: &str) -> String {
-    let marker = format!("<p class=\"field-error\" id=\"{field}-error\">");
-    let start = page
-        .text
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no error for {field}: {}", page.text))
-        + marker.len();
-    let end = page.text[start..].find("</p>").unwrap() + start;
-    let tag = input_tag(&page.text, field).unwrap_or_else(|| panic!("no input {field}"));
-    assert!(tag.contains("aria-invalid=\"true\""), "{tag}");
-    assert!(tag.contains(&format!("{field}-error")), "{tag}");
-    page.text[start..end].to_string()
 }
 
 /// A server with orgs acme and globex and the console superadmin `root`, signed in.

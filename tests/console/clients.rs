@@ -6,7 +6,9 @@
 use clavex_testkit::{TestResponse, TestServer};
 use serde_json::{Value, json};
 
-use super::support::{ConsoleUser, api_get, create_account};
+use super::support::{
+    ConsoleUser, api_get, create_account, error_text, input_value, marked_invalid,
+};
 use crate::oidc::{
     rp::{Auth, client_call},
     support::location,
@@ -31,17 +33,6 @@ fn grafana_form() -> Vec<(&'static str, &'static str)> {
         ("scopes", "openid profile email groups"),
         ("token_endpoint_auth_method", "client_secret_basic"),
     ]
-}
-
-/// The value of the readonly input `id` on a page.
-fn input_value(html: &str, id: &str) -> Option<String> {
-    let at = html.find(&format!("id=\"{id}\""))?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let v = tag.find("value=\"")? + "value=\"".len();
-    let end = tag[v..].find('"')? + v;
-    Some(tag[v..end].to_string())
 }
 
 /// The secret shown on a registration or rotation page, checking how it is shown.
@@ -517,26 +508,6 @@ async fn posts_without_the_csrf_token_are_refused_and_change_nothing() {
     server.stop().await;
 }
 
-/// The error shown next to `field`, asserting the field is marked invalid.
-fn field_error(page: &TestResponse, field: &str) -> String {
-    let marker = format!("id=\"{field}-error\">");
-    let start = page
-        .text
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no error for {field}: {}", page.text))
-        + marker.len();
-    let end = page.text[start..].find('<').unwrap() + start;
-    page.text[start..end].to_string()
-}
-
-fn marked_invalid(page: &TestResponse, id: &str) -> bool {
-    let Some(at) = page.text.find(&format!("id=\"{id}\"")) else {
-        return false;
-    };
-    let tag_end = at + page.text[at..].find('>').unwrap();
-    page.text[at..tag_end].contains("aria-invalid=\"true\"")
-}
-
 #[tokio::test]
 async fn register_errors_come_back_next_to_their_fields_with_the_values_typed() {
     let server = TestServer::start().await;
@@ -552,7 +523,7 @@ async fn register_errors_come_back_next_to_their_fields_with_the_values_typed() 
     );
     let page = root.post(CLIENTS, &form).await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "redirect_uris").contains("https"));
+    assert!(error_text(&page, "redirect_uris").contains("https"));
     assert!(marked_invalid(&page, "redirect_uris"));
     assert!(
         page.text
@@ -586,7 +557,7 @@ async fn register_errors_come_back_next_to_their_fields_with_the_values_typed() 
         )
         .await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "grant_types").contains("at least one grant type"));
+    assert!(error_text(&page, "grant_types").contains("at least one grant type"));
     assert!(!page.text.contains("value=\"authorization_code\" checked"));
 
     // refresh_token alone.
@@ -602,20 +573,20 @@ async fn register_errors_come_back_next_to_their_fields_with_the_values_typed() 
         )
         .await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "grant_types").contains("needs authorization_code"));
+    assert!(error_text(&page, "grant_types").contains("needs authorization_code"));
 
     // A bad client_id and a bad scope.
     let mut form = grafana_form();
     form[0] = ("client_id", "-grafana");
     let page = root.post(CLIENTS, &form).await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "client_id").contains("starting with a letter"));
+    assert!(error_text(&page, "client_id").contains("starting with a letter"));
     assert!(marked_invalid(&page, "client_id"));
     let mut form = grafana_form();
     form[7] = ("scopes", "openid \"quoted\"");
     let page = root.post(CLIENTS, &form).await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "scopes").contains("not a valid scope"));
+    assert!(error_text(&page, "scopes").contains("not a valid scope"));
 
     // A duplicate client_id: 409 next to client_id.
     let secret = register_grafana(&root).await;
@@ -623,7 +594,7 @@ async fn register_errors_come_back_next_to_their_fields_with_the_values_typed() 
     again[1] = ("client_name", "Grafana again");
     let page = root.post(CLIENTS, &again).await;
     assert_eq!(page.status, 409, "{}", page.text);
-    assert!(field_error(&page, "client_id").contains("already taken"));
+    assert!(error_text(&page, "client_id").contains("already taken"));
     assert!(marked_invalid(&page, "client_id"));
     assert_eq!(
         input_value(&page.text, "client_name").as_deref(),
@@ -651,7 +622,7 @@ async fn edit_and_rotate_errors_come_back_on_the_client_page() {
         )
         .await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "redirect_uris").contains("not an absolute URI"));
+    assert!(error_text(&page, "redirect_uris").contains("not an absolute URI"));
     assert!(marked_invalid(&page, "redirect_uris"));
     assert!(page.text.contains(">not a uri</textarea>"));
     assert_eq!(
@@ -664,13 +635,13 @@ async fn edit_and_rotate_errors_come_back_on_the_client_page() {
         .post(&format!("{GRAFANA}/edit"), &[("redirect_uris", "  \r\n")])
         .await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "redirect_uris").contains("at least one redirect URI"));
+    assert!(error_text(&page, "redirect_uris").contains("at least one redirect URI"));
 
     let page = root
         .post(&format!("{GRAFANA}/edit"), &[("client_name", "   ")])
         .await;
     assert_eq!(page.status, 400, "{}", page.text);
-    assert!(field_error(&page, "client_name").contains("must not be empty"));
+    assert!(error_text(&page, "client_name").contains("must not be empty"));
 
     for grace in ["2592001", "-1", "soon", "1.5"] {
         let page = root
@@ -681,7 +652,7 @@ async fn edit_and_rotate_errors_come_back_on_the_client_page() {
             .await;
         assert_eq!(page.status, 400, "{grace}: {}", page.text);
         assert!(
-            field_error(&page, "grace_period_seconds").contains("2592000"),
+            error_text(&page, "grace_period_seconds").contains("2592000"),
             "{grace}"
         );
         assert!(marked_invalid(&page, "grace_period_seconds"));

@@ -3,10 +3,12 @@
 //! console; who may do it, CSRF refusals, and validation errors next to their fields. Effects are
 //! checked through the Admin API, and the groups claim through a real Grafana sign-in.
 
-use clavex_testkit::{TestResponse, TestServer};
+use clavex_testkit::TestServer;
 use serde_json::{Value, json};
 
-use super::support::{ConsoleUser, api_get, create_account};
+use super::support::{
+    ConsoleUser, api_get, create_account, field_error, input_value, marked_invalid,
+};
 use crate::oidc::{
     rp::{grafana_tokens, user_id},
     support::{create_user, location, seed_acme},
@@ -14,36 +16,6 @@ use crate::oidc::{
 
 const GROUPS: &str = "/admin/orgs/acme/groups";
 const GROUPS_API: &str = "/api/v1/organizations/acme/groups";
-
-fn field_error(page: &TestResponse, field: &str) -> String {
-    assert!(marked_invalid(page, field), "{field} is aria-invalid");
-    let marker = format!("id=\"{field}-error\">");
-    let start = page
-        .text
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no error for {field}: {}", page.text))
-        + marker.len();
-    let end = page.text[start..].find('<').unwrap() + start;
-    page.text[start..end].to_string()
-}
-
-fn marked_invalid(page: &TestResponse, id: &str) -> bool {
-    let Some(at) = page.text.find(&format!("id=\"{id}\"")) else {
-        return false;
-    };
-    let tag_end = at + page.text[at..].find('>').unwrap();
-    page.text[at..tag_end].contains("aria-invalid=\"true\"")
-}
-
-fn input_value(html: &str, id: &str) -> Option<String> {
-    let at = html.find(&format!("id=\"{id}\""))?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let v = tag.find("value=\"")? + "value=\"".len();
-    let end = tag[v..].find('"')? + v;
-    Some(tag[v..end].to_string())
-}
 
 /// Usernames of a group's members, through the Admin API.
 async fn members(server: &TestServer, group: &str) -> Vec<String> {

@@ -145,3 +145,54 @@ pub async fn password_accepted(server: &TestServer, username: &str, password: &s
         other => panic!("login answered {other}: {}", r.text),
     }
 }
+
+/// The whole tag of the element with `id` on a page.
+pub fn input_tag<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let start = html[..at].rfind('<')?;
+    let end = at + html[at..].find('>')?;
+    Some(&html[start..=end])
+}
+
+/// The `value` of the input with `id` on a page.
+pub fn input_value(html: &str, id: &str) -> Option<String> {
+    let tag = input_tag(html, id)?;
+    let v = tag.find("value=\"")? + "value=\"".len();
+    let end = tag[v..].find('"')? + v;
+    Some(tag[v..end].to_string())
+}
+
+/// Whether the element with `id` is marked `aria-invalid`.
+pub fn marked_invalid(page: &TestResponse, id: &str) -> bool {
+    input_tag(&page.text, id).is_some_and(|tag| tag.contains("aria-invalid=\"true\""))
+}
+
+/// The text of the error shown for `field` (`id="FIELD-error"`), which may be a group of inputs.
+#[track_caller]
+pub fn error_text(page: &TestResponse, field: &str) -> String {
+    let marker = format!("id=\"{field}-error\">");
+    let start = page
+        .text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no error for {field}: {}", page.text))
+        + marker.len();
+    let end = page.text[start..].find('<').unwrap() + start;
+    page.text[start..end].to_string()
+}
+
+/// The error shown next to the input `field`, asserting that the input is marked invalid and
+/// points at it.
+#[track_caller]
+pub fn field_error(page: &TestResponse, field: &str) -> String {
+    let text = error_text(page, field);
+    let tag = input_tag(&page.text, field).unwrap_or_else(|| panic!("no input {field}"));
+    assert!(
+        tag.contains("aria-invalid=\"true\""),
+        "{field} is aria-invalid: {tag}"
+    );
+    assert!(
+        tag.contains(&format!("{field}-error")),
+        "{field} points at its error: {tag}"
+    );
+    text
+}

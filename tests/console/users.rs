@@ -6,7 +6,9 @@
 use clavex_testkit::{TestResponse, TestServer};
 use serde_json::{Value, json};
 
-use super::support::{ConsoleUser, api_get, create_account};
+use super::support::{
+    ConsoleUser, api_get, create_account, field_error, input_value, marked_invalid,
+};
 use crate::oidc::{
     rp::grafana_authorize,
     support::{Browser, create_user, location, param, pkce, seed_acme, sign_in},
@@ -14,38 +16,6 @@ use crate::oidc::{
 
 const USERS: &str = "/admin/orgs/acme/users";
 const USERS_API: &str = "/api/v1/organizations/acme/users";
-
-/// The error shown next to `field`, asserting the field is marked invalid.
-fn field_error(page: &TestResponse, field: &str) -> String {
-    assert!(marked_invalid(page, field), "{field} is aria-invalid");
-    let marker = format!("id=\"{field}-error\">");
-    let start = page
-        .text
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no error for {field}: {}", page.text))
-        + marker.len();
-    let end = page.text[start..].find('<').unwrap() + start;
-    page.text[start..end].to_string()
-}
-
-fn marked_invalid(page: &TestResponse, id: &str) -> bool {
-    let Some(at) = page.text.find(&format!("id=\"{id}\"")) else {
-        return false;
-    };
-    let tag_end = at + page.text[at..].find('>').unwrap();
-    page.text[at..tag_end].contains("aria-invalid=\"true\"")
-}
-
-/// The value of the input `id` on a page.
-fn input_value(html: &str, id: &str) -> Option<String> {
-    let at = html.find(&format!("id=\"{id}\""))?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = at + html[at..].find('>')?;
-    let tag = &html[tag_start..tag_end];
-    let v = tag.find("value=\"")? + "value=\"".len();
-    let end = tag[v..].find('"')? + v;
-    Some(tag[v..end].to_string())
-}
 
 /// Rows of a users list page (each shows its creation time).
 fn rows(page: &TestResponse) -> usize {

@@ -23,7 +23,7 @@ use clavex_core::{
 };
 use serde::Deserialize;
 
-use crate::console::Posted;
+use crate::console::{Posted, form_status};
 use crate::{
     AppState,
     console::{
@@ -48,14 +48,6 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 pub struct DoneQuery {
     done: Option<String>,
-}
-
-/// The HTTP status for a core error shown on a form.
-fn form_status(err: &CoreError) -> StatusCode {
-    match err {
-        CoreError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::BAD_REQUEST,
-    }
 }
 
 /// Every org the actor sees (the console org is never among them).

@@ -25,7 +25,7 @@ use clavex_core::{
 };
 use serde::Deserialize;
 
-use crate::console::Posted;
+use crate::console::{Posted, form_status};
 use crate::{
     AppState,
     console::{
@@ -108,14 +108,6 @@ async fn org_info(state: &AppState, console: &Console, slug: &str) -> Result<Org
             },
             issuer: o.issuer,
         })
-}
-
-/// The HTTP status for a core error shown on a form.
-fn form_status(err: &CoreError) -> StatusCode {
-    match err {
-        CoreError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::BAD_REQUEST,
-    }
 }
 
 /// Whether the form carried `name` at all (even empty).

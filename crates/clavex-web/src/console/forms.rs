@@ -127,6 +127,14 @@ impl FromRequest<AppState> for Posted {
     }
 }
 
+/// The status of a form shown again with errors: 409 for a taken name, else 400.
+pub fn form_status(err: &CoreError) -> StatusCode {
+    match err {
+        CoreError::Conflict { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
 /// Validation errors to show on a form: by field name, plus one for the whole form.
 #[derive(Debug, Default, Clone)]
 pub struct FieldErrors {

@@ -23,7 +23,7 @@ use clavex_core::{
 use serde::Deserialize;
 
 use super::users::query_string;
-use crate::console::Posted;
+use crate::console::{Posted, form_status};
 use crate::{
     AppState,
     console::{
@@ -160,10 +160,7 @@ async fn create(
             group.name
         )),
         Err(e) => {
-            let status = match e {
-                CoreError::Conflict { .. } => StatusCode::CONFLICT,
-                _ => StatusCode::BAD_REQUEST,
-            };
+            let status = form_status(&e);
             match FieldErrors::from_core(e) {
                 Ok(errors) => {
                     let typed = (

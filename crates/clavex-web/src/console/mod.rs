@@ -29,7 +29,7 @@ use axum::{
 use clavex_core::{CoreError, console::ConsoleUser};
 use clavex_crypto::secret;
 
-pub use forms::{FieldErrors, Form, Posted};
+pub use forms::{FieldErrors, Form, Posted, form_status};
 
 use crate::{
     AppState,

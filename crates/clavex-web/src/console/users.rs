@@ -21,7 +21,7 @@ use clavex_core::{
 };
 use serde::Deserialize;
 
-use crate::console::Posted;
+use crate::console::{Posted, form_status};
 use crate::{
     AppState,
     console::{
@@ -51,14 +51,6 @@ const PAGE_SIZE: u32 = 50;
 
 /// The most groups the "Add to group" select offers; past that it is a text input.
 const GROUP_CHOICES: u32 = 200;
-
-/// The HTTP status for a core error shown on a form.
-fn form_status(err: &CoreError) -> StatusCode {
-    match err {
-        CoreError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
 
 /// The day part of an RFC 3339 timestamp.
 pub(super) fn day(timestamp: &str) -> &str {
