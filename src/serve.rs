@@ -38,10 +38,12 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION")
     );
     print_first_run(&core, &settings).await?;
+    // Dropped (and so stopped) when serving ends.
+    let purge = AbortOnDrop(tokio::spawn(core.clone().purge_forever()));
     let state = AppState::new(core.clone(), settings.max_body_bytes);
-    clavex_web::serve(listener, state, shutdown, DRAIN_DELAY)
-        .await
-        .context("the server stopped with an error")?;
+    let served = clavex_web::serve(listener, state, shutdown, DRAIN_DELAY).await;
+    drop(purge);
+    served.context("the server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -87,5 +89,14 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
         Ok(async {
             let _ = tokio::signal::ctrl_c().await;
         })
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -1,4 +1,5 @@
 mod authorize;
+mod cleanup;
 mod client_credentials;
 mod discovery;
 mod grafana_seed;

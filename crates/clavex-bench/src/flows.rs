@@ -32,11 +32,13 @@ pub struct Tokens {
 /// authorize → sign-in form → POST credentials → code → token → userinfo; returns the wall time.
 pub async fn whole_signin(target: &Target, f: &Fixture) -> anyhow::Result<Duration> {
     let start = Instant::now();
-    code_flow(target, f).await?;
+    code_flow(target, f, 0).await?;
     Ok(start.elapsed())
 }
 
-pub async fn code_flow(target: &Target, f: &Fixture) -> anyhow::Result<Tokens> {
+/// One whole sign-in, every request sent to connection `conn`'s node.
+pub async fn code_flow(target: &Target, f: &Fixture, conn: usize) -> anyhow::Result<Tokens> {
+    let node = target.node(conn);
     // A fresh browser each time: no SSO session, so every run checks a password.
     let browser = reqwest::Client::builder()
         .cookie_store(true)
@@ -48,7 +50,7 @@ pub async fn code_flow(target: &Target, f: &Fixture) -> anyhow::Result<Tokens> {
         uuid::Uuid::new_v4().simple()
     );
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    let mut auth = url::Url::parse(&format!("{}/{}/authorize", target.base, f.org))?;
+    let mut auth = url::Url::parse(&format!("{node}/{}/authorize", f.org))?;
     auth.query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &f.client_id)
@@ -58,7 +60,7 @@ pub async fn code_flow(target: &Target, f: &Fixture) -> anyhow::Result<Tokens> {
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
     let r = browser.get(auth).send().await?;
-    let login = location(&r)?;
+    let login = target.via(conn, &location(&r)?);
     let page = browser.get(&login).send().await?.text().await?;
     let action = login.split('?').next().unwrap_or_default().to_string();
     let r = browser
@@ -82,7 +84,7 @@ pub async fn code_flow(target: &Target, f: &Fixture) -> anyhow::Result<Tokens> {
         .context("no code in the redirect")?;
     let tokens: serde_json::Value = target
         .http
-        .post(format!("{}/{}/token", target.base, f.org))
+        .post(format!("{node}/{}/token", f.org))
         .basic_auth(&f.client_id, Some(&f.client_secret))
         .form(&[
             ("grant_type", "authorization_code"),
@@ -98,7 +100,7 @@ pub async fn code_flow(target: &Target, f: &Fixture) -> anyhow::Result<Tokens> {
     let access = tokens["access_token"].as_str().context("no access_token")?;
     target
         .http
-        .get(format!("{}/{}/userinfo", target.base, f.org))
+        .get(format!("{node}/{}/userinfo", f.org))
         .bearer_auth(access)
         .send()
         .await?

@@ -8,7 +8,11 @@ use std::{
 
 use anyhow::Context;
 
-use crate::{Workload, flows, seed, seed::Target, stats::Summary};
+use crate::{
+    Workload, flows, seed,
+    seed::{Fixture, Target},
+    stats::Summary,
+};
 
 /// One prepared request.
 #[derive(Clone)]
@@ -22,15 +26,21 @@ enum Request {
         basic: (String, String),
         form: Vec<(String, String)>,
     },
+    /// A whole password sign-in (authorize → form → code → token → userinfo) in a fresh browser,
+    /// sent to connection `conn`'s node.
+    Signin {
+        fixture: Arc<Fixture>,
+        conn: usize,
+    },
 }
 
 pub async fn run(
-    target: &Target,
+    target: Arc<Target>,
     workload: Workload,
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<String> {
-    let prepared = prepare(target, workload, connections).await?;
+    let prepared = prepare(&target, workload, connections).await?;
     let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
     let errors = Arc::new(Mutex::new(0usize));
     let deadline = Instant::now() + duration;
@@ -43,13 +53,14 @@ pub async fn run(
         let latencies = latencies.clone();
         let errors = errors.clone();
         let refresh = matches!(workload, Workload::Refresh);
+        let target = target.clone();
         tasks.push(tokio::spawn(async move {
             let mut req = req;
             let mut mine = Vec::new();
             let mut failed = 0usize;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let result = send(&http, &req).await;
+                let result = send(&target, &http, &req).await;
                 mine.push(t.elapsed());
                 match result {
                     Ok(body) => {
@@ -88,7 +99,8 @@ pub async fn run(
     let errors = errors.lock().map(|e| *e).unwrap_or(0);
     let s = Summary::of(&mut all);
     Ok(format!(
-        "{workload:?} at {connections} connections for {:.1} s: {count} requests, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors}",
+        "{workload:?} on {} node(s) at {connections} connections for {:.1} s: {count} requests, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors}",
+        target.nodes.len(),
         elapsed.as_secs_f64(),
         count as f64 / elapsed.as_secs_f64(),
         s.p50.as_secs_f64() * 1000.0,
@@ -96,8 +108,16 @@ pub async fn run(
     ))
 }
 
-async fn send(http: &reqwest::Client, req: &Request) -> anyhow::Result<Option<serde_json::Value>> {
+async fn send(
+    target: &Target,
+    http: &reqwest::Client,
+    req: &Request,
+) -> anyhow::Result<Option<serde_json::Value>> {
     let resp = match req {
+        Request::Signin { fixture, conn } => {
+            flows::code_flow(target, fixture, *conn).await?;
+            return Ok(None);
+        }
         Request::Get { url, bearer } => {
             let mut r = http.get(url);
             if let Some(b) = bearer {
@@ -124,7 +144,7 @@ async fn prepare(
     workload: Workload,
     connections: usize,
 ) -> anyhow::Result<Vec<Request>> {
-    let base = &target.base;
+    let node = |i: usize| target.node(i).to_string();
     Ok(match workload {
         Workload::Discovery | Workload::Jwks => {
             let (org, _, _) = seed::machine_client(target, "RS256").await?;
@@ -133,13 +153,12 @@ async fn prepare(
             } else {
                 "jwks"
             };
-            vec![
-                Request::Get {
-                    url: format!("{base}/{org}/{path}"),
-                    bearer: None
-                };
-                connections
-            ]
+            (0..connections)
+                .map(|i| Request::Get {
+                    url: format!("{}/{org}/{path}", node(i)),
+                    bearer: None,
+                })
+                .collect()
         }
         Workload::ClientCredentialsRs256 | Workload::ClientCredentialsEs256 => {
             let alg = if matches!(workload, Workload::ClientCredentialsRs256) {
@@ -148,33 +167,31 @@ async fn prepare(
                 "ES256"
             };
             let (org, id, secret) = seed::machine_client(target, alg).await?;
-            vec![
-                Request::Form {
-                    url: format!("{base}/{org}/token"),
-                    basic: (id, secret),
+            (0..connections)
+                .map(|i| Request::Form {
+                    url: format!("{}/{org}/token", node(i)),
+                    basic: (id.clone(), secret.clone()),
                     form: vec![("grant_type".into(), "client_credentials".into())],
-                };
-                connections
-            ]
+                })
+                .collect()
         }
         Workload::Userinfo => {
             let f = seed::signin_fixture(target, "RS256").await?;
-            let tokens = flows::code_flow(target, &f).await?;
-            vec![
-                Request::Get {
-                    url: format!("{base}/{}/userinfo", f.org),
-                    bearer: Some(tokens.access_token),
-                };
-                connections
-            ]
+            let tokens = flows::code_flow(target, &f, 0).await?;
+            (0..connections)
+                .map(|i| Request::Get {
+                    url: format!("{}/{}/userinfo", node(i), f.org),
+                    bearer: Some(tokens.access_token.clone()),
+                })
+                .collect()
         }
         Workload::Refresh => {
             let f = seed::signin_fixture(target, "RS256").await?;
             let mut out = Vec::new();
-            for _ in 0..connections {
-                let tokens = flows::code_flow(target, &f).await?;
+            for i in 0..connections {
+                let tokens = flows::code_flow(target, &f, i).await?;
                 out.push(Request::Form {
-                    url: format!("{base}/{}/token", f.org),
+                    url: format!("{}/{}/token", node(i), f.org),
                     basic: (f.client_id.clone(), f.client_secret.clone()),
                     form: vec![
                         ("grant_type".into(), "refresh_token".into()),
@@ -183,6 +200,15 @@ async fn prepare(
                 });
             }
             out
+        }
+        Workload::Signin => {
+            let f = Arc::new(seed::signin_fixture(target, "RS256").await?);
+            (0..connections)
+                .map(|conn| Request::Signin {
+                    fixture: f.clone(),
+                    conn,
+                })
+                .collect()
         }
     })
 }

@@ -25,6 +25,11 @@ struct Cli {
     /// Base URL of the server (its CLAVEX_PUBLIC_URL).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
+    /// Address of one node of a cluster (repeat for each). Connections are spread over the
+    /// nodes in turn; URLs under `--url` in redirects are sent to the connection's node. Default:
+    /// `--url` itself.
+    #[arg(long = "node")]
+    nodes: Vec<String>,
     /// A superadmin API token.
     #[arg(long, env = "CLAVEX_BENCH_ADMIN_TOKEN")]
     admin_token: String,
@@ -73,12 +78,14 @@ pub enum Workload {
     ClientCredentialsEs256,
     Userinfo,
     Refresh,
+    /// Whole password sign-ins (Argon2id bound), each in a fresh browser.
+    Signin,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let target = seed::Target::new(&cli.url, &cli.admin_token)?;
+    let target = std::sync::Arc::new(seed::Target::new(&cli.url, &cli.nodes, &cli.admin_token)?);
     match cli.command {
         Command::Signin { runs } => {
             let fixture = seed::signin_fixture(&target, "RS256").await?;
@@ -100,8 +107,13 @@ async fn main() -> anyhow::Result<()> {
             connections,
             seconds,
         } => {
-            let report =
-                load::run(&target, workload, connections, Duration::from_secs(seconds)).await?;
+            let report = load::run(
+                target.clone(),
+                workload,
+                connections,
+                Duration::from_secs(seconds),
+            )
+            .await?;
             println!("{report}");
         }
         Command::Console {

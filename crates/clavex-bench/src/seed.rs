@@ -4,15 +4,28 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 pub struct Target {
+    /// The installation's public URL (its issuers live under it).
     pub base: String,
+    /// Where requests go: the public URL, or each node of a cluster (`--node`), in turn.
+    pub nodes: Vec<String>,
     pub admin_token: String,
     pub http: reqwest::Client,
 }
 
 impl Target {
-    pub fn new(base: &str, admin_token: &str) -> anyhow::Result<Target> {
+    pub fn new(base: &str, nodes: &[String], admin_token: &str) -> anyhow::Result<Target> {
+        let base = base.trim_end_matches('/').to_string();
+        let nodes = if nodes.is_empty() {
+            vec![base.clone()]
+        } else {
+            nodes
+                .iter()
+                .map(|n| n.trim_end_matches('/').to_string())
+                .collect()
+        };
         Ok(Target {
-            base: base.trim_end_matches('/').to_string(),
+            base,
+            nodes,
             admin_token: admin_token.to_string(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -21,10 +34,23 @@ impl Target {
         })
     }
 
+    /// The node that connection `i` talks to.
+    pub fn node(&self, i: usize) -> &str {
+        &self.nodes[i % self.nodes.len()]
+    }
+
+    /// `url` under the public URL (from a `Location` header), sent to connection `i`'s node.
+    pub fn via(&self, i: usize, url: &str) -> String {
+        match url.strip_prefix(&self.base) {
+            Some(rest) => format!("{}{rest}", self.node(i)),
+            None => url.to_string(),
+        }
+    }
+
     pub async fn admin(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let r = self
             .http
-            .post(format!("{}/api/v1{path}", self.base))
+            .post(format!("{}/api/v1{path}", self.node(0)))
             .bearer_auth(&self.admin_token)
             .json(&body)
             .send()

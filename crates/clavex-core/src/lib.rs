@@ -14,6 +14,7 @@ pub mod events;
 pub mod first_run;
 pub mod groups;
 pub mod keys;
+pub mod maintenance;
 pub mod metrics;
 pub mod oidc;
 pub mod orgs;

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use crate::{
     AdminToken, AuthRequestRecord, Client, ClientSecret, CodeRecord, CodeRedemption, ConsoleRights,
     ConsoleSessionRecord, Event, EventFilter, GrantRecord, Group, Org, OrgContents, Page,
-    PageRequest, RefreshRotation, RefreshTokenRecord, SessionRecord, SigningKeyRecord, StoreError,
-    ThrottleState, User,
+    PageRequest, PurgeCounts, PurgeCutoffs, RefreshRotation, RefreshTokenRecord, SessionRecord,
+    SigningKeyRecord, StoreError, ThrottleState, User,
 };
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -34,6 +34,7 @@ pub trait Store:
     + SignInStore
     + GrantStore
     + ConsoleStore
+    + MaintenanceStore
 {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<()>;
@@ -305,4 +306,14 @@ pub trait ConsoleStore: Send + Sync + 'static {
     ) -> Result<Option<ConsoleSessionRecord>>;
     /// Returns whether a session was ended.
     async fn delete_console_session(&self, id_hash: &str) -> Result<bool>;
+}
+
+/// Background clean-up of rows nothing can use any more.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync + 'static {
+    /// Deletes what expired before `cutoffs`, at most `batch` rows per statement, so that no
+    /// statement holds locks for long. Unlike every other method this is many short transactions:
+    /// each deletes only rows no request can use, so stopping half-way loses nothing and running
+    /// it on several nodes at once is harmless.
+    async fn purge_expired(&self, cutoffs: &PurgeCutoffs, batch: u32) -> Result<PurgeCounts>;
 }

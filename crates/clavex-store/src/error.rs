@@ -30,6 +30,11 @@ impl From<sqlx::Error> for StoreError {
                 if msg.contains("database is locked") || msg.contains("busy") {
                     return StoreError::Unavailable(db.message().to_string());
                 }
+                // PostgreSQL reports a lost connection or a shutdown as a database error of its
+                // own (e.g. 57P01 when it stops): the server is going away, not a bug here.
+                if db.code().is_some_and(|code| unavailable_sqlstate(&code)) {
+                    return StoreError::Unavailable(err.to_string());
+                }
                 StoreError::Internal(err.to_string())
             }
             sqlx::Error::PoolTimedOut
@@ -40,6 +45,16 @@ impl From<sqlx::Error> for StoreError {
             _ => StoreError::Internal(err.to_string()),
         }
     }
+}
+
+/// Whether a PostgreSQL SQLSTATE means "the database cannot serve now": class 08 (connection
+/// exception), 53 (insufficient resources, e.g. too many connections), 57P01-57P03 (shutting down,
+/// crashed, starting up). SQLSTATEs have five characters; SQLite's numeric codes never do.
+fn unavailable_sqlstate(code: &str) -> bool {
+    code.len() == 5
+        && (code.starts_with("08")
+            || code.starts_with("53")
+            || matches!(code, "57P01" | "57P02" | "57P03"))
 }
 
 /// Maps a unique-constraint failure to the API field it protects. SQLite names the columns
@@ -65,7 +80,96 @@ fn conflict_field(message: &str, constraint: Option<&str>) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::conflict_field;
+    use std::borrow::Cow;
+
+    use super::{StoreError, conflict_field};
+
+    /// A database error with a code, as a driver would report it.
+    #[derive(Debug)]
+    struct CodedError {
+        code: &'static str,
+        message: &'static str,
+    }
+
+    impl std::fmt::Display for CodedError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{} ({})", self.message, self.code)
+        }
+    }
+
+    impl std::error::Error for CodedError {}
+
+    impl sqlx::error::DatabaseError for CodedError {
+        fn message(&self) -> &str {
+            self.message
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.code))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn map(code: &'static str, message: &'static str) -> StoreError {
+        StoreError::from(sqlx::Error::Database(Box::new(CodedError {
+            code,
+            message,
+        })))
+    }
+
+    #[test]
+    fn a_database_going_away_is_unavailable() {
+        for (code, message) in [
+            (
+                "57P01",
+                "terminating connection due to administrator command",
+            ),
+            (
+                "57P02",
+                "terminating connection due to crash of another server process",
+            ),
+            ("57P03", "the database system is starting up"),
+            ("08006", "connection failure"),
+            ("08003", "connection does not exist"),
+            ("53300", "sorry, too many clients already"),
+            ("53100", "could not extend file: No space left on device"),
+        ] {
+            assert!(
+                matches!(map(code, message), StoreError::Unavailable(_)),
+                "{code} must be Unavailable"
+            );
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_internal() {
+        for (code, message) in [
+            ("42P01", "relation \"users\" does not exist"),
+            (
+                "23502",
+                "null value in column \"name\" violates not-null constraint",
+            ),
+            ("57014", "canceling statement due to statement timeout"),
+            // SQLite's extended codes are numbers: 531 is a constraint error, not class 53.
+            ("531", "constraint failed"),
+            ("1", "SQL logic error"),
+        ] {
+            assert!(
+                matches!(map(code, message), StoreError::Internal(_)),
+                "{code} must stay Internal"
+            );
+        }
+    }
 
     #[test]
     fn names_the_field_for_both_dialects() {

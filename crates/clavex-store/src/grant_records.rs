@@ -104,3 +104,45 @@ pub struct ThrottleState {
     pub window_start: i64,
     pub locked_until: i64,
 }
+
+/// What background clean-up may delete: rows whose expiry is at or before these times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeCutoffs {
+    /// Pending requests, sessions, codes, refresh tokens, revoked-token entries and retired
+    /// client secrets that expired at or before this time.
+    pub expired_before: i64,
+    /// Grants that expired at or before this time (later than `expired_before` by the longest
+    /// access-token lifetime, since an access token refreshed just before its grant expired
+    /// still points at the grant).
+    pub grants_before: i64,
+    /// Throttle counters whose window began at or before this time and whose lock has ended.
+    pub throttle_before: i64,
+}
+
+/// Rows deleted by one clean-up, per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeCounts {
+    pub auth_requests: u64,
+    pub sessions: u64,
+    pub console_sessions: u64,
+    pub codes: u64,
+    pub grants: u64,
+    pub refresh_tokens: u64,
+    pub revoked_access_tokens: u64,
+    pub throttles: u64,
+    pub client_secrets: u64,
+}
+
+impl PurgeCounts {
+    pub fn total(&self) -> u64 {
+        self.auth_requests
+            + self.sessions
+            + self.console_sessions
+            + self.codes
+            + self.grants
+            + self.refresh_tokens
+            + self.revoked_access_tokens
+            + self.throttles
+            + self.client_secrets
+    }
+}

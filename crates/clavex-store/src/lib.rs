@@ -15,7 +15,7 @@ mod sql;
 
 pub use contract::{
     AdminTokenStore, ClientStore, ConsoleStore, EventStore, GrantStore, GroupStore, KeyStore,
-    OrgStore, SignInStore, Store, UserStore,
+    MaintenanceStore, OrgStore, SignInStore, Store, UserStore,
 };
 pub use error::StoreError;
 pub use grant_records::*;

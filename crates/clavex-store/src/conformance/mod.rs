@@ -37,6 +37,7 @@ mod grants;
 mod groups;
 mod isolation;
 mod keys;
+mod maintenance;
 mod orgs;
 mod pagination;
 mod signin;
@@ -160,6 +161,8 @@ macro_rules! conformance_cases {
             console::list_orgs_only_lists_those_ids,
             console::list_orgs_only_paginates,
             console::console_org_is_never_listed,
+            // Background clean-up.
+            maintenance::purge_removes_expired_rows_and_keeps_live_ones,
             // The store itself.
             orgs::ping_answers,
         }

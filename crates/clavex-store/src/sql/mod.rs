@@ -12,6 +12,7 @@ mod events;
 mod grants;
 mod groups;
 mod keys;
+mod maintenance;
 mod orgs;
 mod rows;
 mod signin;
