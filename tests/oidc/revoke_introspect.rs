@@ -219,3 +219,21 @@ async fn both_endpoints_require_client_authentication() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_disabled_users_tokens_are_inactive() {
+    let server = TestServer::start().await;
+    let secret = seed_acme(&server).await;
+    let alice = user_id(&server, "acme", "alice").await;
+    let tokens = grafana_tokens(&server, &secret, "alice", "openid").await;
+    let auth = || Auth::Basic("grafana", &secret);
+    for token in [tokens.refresh(), tokens.access_token.as_str()] {
+        let info = introspect(&server, "acme", auth(), token).await;
+        assert_eq!(info["active"], true, "{info}");
+    }
+    patch_user(&server, "acme", &alice, json!({ "disabled": true })).await;
+    for token in [tokens.refresh(), tokens.access_token.as_str()] {
+        let info = introspect(&server, "acme", auth(), token).await;
+        assert_eq!(info, json!({ "active": false }));
+    }
+}

@@ -101,6 +101,10 @@ async fn replayed_refresh_token_revokes_the_family() {
         200
     );
 
+    // Past the race window, a second use of a used token is a replay.
+    server
+        .clock
+        .advance(clavex_core::oidc::token::REFRESH_RACE_SECONDS + 1);
     let replay = refresh_grafana(&server, &secret, first.refresh(), None).await;
     assert_oauth_error(&replay, 400, "invalid_grant");
     // Everything of that grant is dead: the latest refresh token and the access tokens.
@@ -212,6 +216,35 @@ async fn concurrent_refreshes_have_one_winner() {
     let mut statuses = [a.status, b.status];
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 400], "{} / {}", a.text, b.text);
+    // The loser lost a race, not a theft: the winner's tokens keep working.
+    let winner = Tokens::from_response(if a.status == 200 { &a } else { &b });
+    assert_eq!(
+        userinfo(&server, "acme", &winner.access_token).await.status,
+        200
+    );
+    let next = refresh_grafana(&server, &secret, winner.refresh(), None).await;
+    assert_eq!(next.status, 200, "{}", next.text);
+}
+
+#[tokio::test]
+async fn second_use_within_the_race_window_fails_without_revoking() {
+    let server = TestServer::start().await;
+    let secret = seed_acme(&server).await;
+    let first = grafana_tokens(&server, &secret, "alice", ALL).await;
+    let second =
+        Tokens::from_response(&refresh_grafana(&server, &secret, first.refresh(), None).await);
+    server
+        .clock
+        .advance(clavex_core::oidc::token::REFRESH_RACE_SECONDS);
+    let late = refresh_grafana(&server, &secret, first.refresh(), None).await;
+    assert_oauth_error(&late, 400, "invalid_grant");
+    assert!(late.text.contains("just used"), "{}", late.text);
+    assert_eq!(
+        userinfo(&server, "acme", &second.access_token).await.status,
+        200
+    );
+    let r = refresh_grafana(&server, &secret, second.refresh(), None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
 }
 
 #[tokio::test]

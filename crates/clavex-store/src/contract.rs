@@ -246,12 +246,14 @@ pub trait GrantStore: Send + Sync + 'static {
     async fn revoke_grant(&self, org_id: &str, id: &str, now: i64, event: &Event) -> Result<bool>;
 
     async fn get_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>>;
-    /// Uses `old_hash` and stores `next` in one transaction. A token used before revokes its
-    /// grant (`Reused`).
+    /// Uses `old_hash` and stores `next` in one transaction. A token used before `race_since`
+    /// revokes its grant (`Reused`); one used at or after it lost a race (`Raced`) and changes
+    /// nothing.
     async fn rotate_refresh_token(
         &self,
         old_hash: &str,
         now: i64,
+        race_since: i64,
         next: &RefreshTokenRecord,
         event_on_reuse: &Event,
     ) -> Result<RefreshRotation>;

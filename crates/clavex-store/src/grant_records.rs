@@ -95,6 +95,10 @@ pub enum RefreshRotation {
     Reused {
         grant_id: String,
     },
+    /// The token was used moments ago (at or after `race_since`): two requests raced with it,
+    /// as two tabs or two nodes of a client do. This one loses; the grant stays valid and the
+    /// winner's successor keeps working.
+    Raced,
     NotFound,
 }
 

@@ -35,6 +35,18 @@ impl Core {
             if !active {
                 return Ok(inactive);
             }
+            // The token endpoint refuses a refresh token of a disabled or deleted user, so it is
+            // not active either (RFC 7662 §2.2).
+            if let Some(user_id) = &grant.user_id {
+                let usable = self
+                    .store
+                    .get_user(&org.id, user_id)
+                    .await?
+                    .is_some_and(|u| !u.disabled);
+                if !usable {
+                    return Ok(inactive);
+                }
+            }
             return Ok(json!({
                 "active": true,
                 "token_type": "refresh_token",

@@ -14,6 +14,13 @@ use crate::{
     oidc::{OAuthError, claims::user_claims, split_scope},
 };
 
+/// A refresh token presented again within this many seconds of its use (whole seconds, so up to
+/// one more) lost a race with a concurrent request of the same client, such as two tabs or two
+/// nodes of a relying party: that request fails, and the family stays valid. A later replay is
+/// treated as theft and revokes the whole grant. Kept short because within it a replay goes
+/// undetected (though it obtains nothing).
+pub const REFRESH_RACE_SECONDS: i64 = 2;
+
 /// The token endpoint's form, parsed once.
 #[derive(Default)]
 pub struct TokenRequest {
@@ -343,10 +350,26 @@ impl Core {
         );
         match self
             .store
-            .rotate_refresh_token(&old_hash, now, &next, &reuse_event)
+            .rotate_refresh_token(
+                &old_hash,
+                now,
+                now - REFRESH_RACE_SECONDS,
+                &next,
+                &reuse_event,
+            )
             .await?
         {
             RefreshRotation::Rotated => {}
+            RefreshRotation::Raced => {
+                self.metrics.inc(
+                    "clavex_refresh_token_races_total",
+                    "Refresh tokens presented twice at once (the later request loses; nothing is revoked).",
+                    &[],
+                );
+                return Err(OAuthError::invalid_grant(
+                    "the refresh token was just used by another request",
+                ));
+            }
             RefreshRotation::Reused { .. } => {
                 self.metrics.inc(
                     "clavex_refresh_token_reuse_total",

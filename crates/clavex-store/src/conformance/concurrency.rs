@@ -239,8 +239,9 @@ pub async fn concurrent_redeem_code_one_wins(store: Arc<dyn Store>) {
     );
 }
 
-/// Sixteen rotations of one refresh token at once: exactly one `Rotated`, the others `Reused`
-/// (which revokes the grant); only the winner's successor exists.
+/// Sixteen rotations of one refresh token at once: exactly one `Rotated`, the others `Raced`
+/// (they came within the race window); only the winner's successor exists and the grant stays
+/// valid. Sixteen more after the window are each `Reused`, which revokes the grant.
 pub async fn concurrent_rotate_refresh_token_one_wins(store: Arc<dyn Store>) {
     let s = &*store;
     let org = new_org(s, "concurrent-refresh").await;
@@ -262,22 +263,26 @@ pub async fn concurrent_rotate_refresh_token_one_wins(store: Arc<dyn Store>) {
         CodeRedemption::Redeemed
     );
     let (org_id, grant_id, old_hash) = (org.id.clone(), grant.id.clone(), first.token_hash.clone());
-    let results = race(&store, |s, _| {
-        let next = refresh_for(&grant_id);
-        let e = event(&org_id, "refresh_token.reused", "grafana");
-        let old_hash = old_hash.clone();
-        async move {
-            let outcome = s.rotate_refresh_token(&old_hash, NOW + 5, &next, &e).await;
-            (outcome, next)
+    let rotate_at = |now: i64, race_since: i64| {
+        let (org_id, grant_id, old_hash) = (org_id.clone(), grant_id.clone(), old_hash.clone());
+        move |s: Arc<dyn Store>, _| {
+            let next = refresh_for(&grant_id);
+            let e = event(&org_id, "refresh_token.reused", "grafana");
+            let old_hash = old_hash.clone();
+            async move {
+                let outcome = s
+                    .rotate_refresh_token(&old_hash, now, race_since, &next, &e)
+                    .await;
+                (outcome, next)
+            }
         }
-    })
-    .await;
+    };
+    let results = race(&store, rotate_at(NOW + 5, NOW + 3)).await;
     let mut winners = Vec::new();
     for (outcome, next) in results {
         match outcome {
             Ok(RefreshRotation::Rotated) => winners.push(next),
-            Ok(RefreshRotation::Reused { grant_id }) => {
-                assert_eq!(grant_id, grant.id);
+            Ok(RefreshRotation::Raced) => {
                 assert_eq!(s.get_refresh_token(&next.token_hash).await.unwrap(), None);
             }
             other => panic!("unexpected rotation outcome {other:?}"),
@@ -294,6 +299,26 @@ pub async fn concurrent_rotate_refresh_token_one_wins(store: Arc<dyn Store>) {
             .unwrap()
             .unwrap()
             .revoked_at,
-        Some(NOW + 5)
+        None,
+        "a race revokes nothing"
+    );
+
+    // The same token after the window: every attempt is a replay.
+    for (outcome, next) in race(&store, rotate_at(NOW + 30, NOW + 28)).await {
+        assert_eq!(
+            outcome.unwrap(),
+            RefreshRotation::Reused {
+                grant_id: grant.id.clone()
+            }
+        );
+        assert_eq!(s.get_refresh_token(&next.token_hash).await.unwrap(), None);
+    }
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(NOW + 30)
     );
 }

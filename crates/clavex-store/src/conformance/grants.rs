@@ -208,7 +208,7 @@ pub async fn refresh_rotation_then_reuse_revokes_grant(store: Arc<dyn Store>) {
     };
     let not_reused = event(&org.id, "refresh_token.reused", "grafana");
     assert_eq!(
-        s.rotate_refresh_token(&first.token_hash, NOW + 10, &second, &not_reused)
+        s.rotate_refresh_token(&first.token_hash, NOW + 10, NOW + 8, &second, &not_reused)
             .await
             .unwrap(),
         RefreshRotation::Rotated
@@ -234,11 +234,38 @@ pub async fn refresh_rotation_then_reuse_revokes_grant(store: Arc<dyn Store>) {
         None
     );
 
-    // The old token again: reuse.
+    // The old token again, within the race window: it loses, and nothing changes.
+    let raced = refresh_for(&grant.id);
+    let not_reused_either = event(&org.id, "refresh_token.reused", "grafana");
+    assert_eq!(
+        s.rotate_refresh_token(
+            &first.token_hash,
+            NOW + 11,
+            NOW + 9,
+            &raced,
+            &not_reused_either
+        )
+        .await
+        .unwrap(),
+        RefreshRotation::Raced
+    );
+    assert_event_absent(s, &org.id, &not_reused_either.id).await;
+    assert_eq!(s.get_refresh_token(&raced.token_hash).await.unwrap(), None);
+    assert_eq!(
+        s.get_refresh_token(&second.token_hash).await.unwrap(),
+        Some(second.clone()),
+        "the winner's successor stays"
+    );
+    assert_eq!(
+        s.get_grant(&org.id, &grant.id).await.unwrap(),
+        Some(grant.clone())
+    );
+
+    // The old token again, after the race window: reuse.
     let third = refresh_for(&grant.id);
     let reused = event(&org.id, "refresh_token.reused", "grafana");
     assert_eq!(
-        s.rotate_refresh_token(&first.token_hash, NOW + 20, &third, &reused)
+        s.rotate_refresh_token(&first.token_hash, NOW + 20, NOW + 18, &third, &reused)
             .await
             .unwrap(),
         RefreshRotation::Reused {
@@ -257,9 +284,15 @@ pub async fn refresh_rotation_then_reuse_revokes_grant(store: Arc<dyn Store>) {
 
     let unknown = event(&org.id, "refresh_token.reused", "grafana");
     assert_eq!(
-        s.rotate_refresh_token(&unique("refresh"), NOW, &refresh_for(&grant.id), &unknown)
-            .await
-            .unwrap(),
+        s.rotate_refresh_token(
+            &unique("refresh"),
+            NOW,
+            NOW,
+            &refresh_for(&grant.id),
+            &unknown
+        )
+        .await
+        .unwrap(),
         RefreshRotation::NotFound
     );
     assert_event_absent(s, &org.id, &unknown.id).await;

@@ -117,6 +117,7 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
     s.rotate_refresh_token(
         &old_refresh.token_hash,
         PAST - 200,
+        PAST - 202,
         &live_refresh,
         &event(&org.id, "refresh_token.reused", "grafana"),
     )

@@ -236,6 +236,7 @@ impl GrantStore for SqlStore {
         &self,
         old_hash: &str,
         now: i64,
+        race_since: i64,
         next: &RefreshTokenRecord,
         event_on_reuse: &Event,
     ) -> Result<RefreshRotation> {
@@ -254,13 +255,17 @@ impl GrantStore for SqlStore {
             tx.commit().await?;
             return Ok(RefreshRotation::Rotated);
         }
-        let row = sqlx::query("SELECT grant_id FROM refresh_tokens WHERE token_hash = $1")
+        let row = sqlx::query("SELECT grant_id, used_at FROM refresh_tokens WHERE token_hash = $1")
             .bind(old_hash)
             .fetch_optional(&mut *tx)
             .await?;
         let Some(row) = row else {
             return Ok(RefreshRotation::NotFound);
         };
+        let used_at: Option<i64> = row.try_get("used_at")?;
+        if used_at.is_some_and(|t| t >= race_since) {
+            return Ok(RefreshRotation::Raced);
+        }
         let grant_id: String = row.try_get("grant_id")?;
         revoke_grant_in(&mut tx, &grant_id, now).await?;
         insert_event(&mut tx, event_on_reuse).await?;
