@@ -44,6 +44,9 @@ pub struct GlobalArgs {
     /// Database: sqlite://PATH or postgres://... (also CLAVEX_DATABASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Most database connections this process holds (also CLAVEX_DATABASE_MAX_CONNECTIONS).
+    #[arg(long, global = true, value_name = "N")]
+    pub database_max_connections: Option<String>,
     /// Log filter, e.g. info or clavex=debug (also CLAVEX_LOG).
     #[arg(long, global = true, value_name = "FILTER")]
     pub log: Option<String>,
@@ -135,6 +138,7 @@ impl Cli {
         let mut flags = FlagOverrides {
             config_file: self.global.config.clone(),
             database_url: self.global.database_url.clone(),
+            database_max_connections: self.global.database_max_connections.clone(),
             log: self.global.log.clone(),
             log_format: self.global.log_format.clone(),
             master_key: self.global.master_key.clone(),

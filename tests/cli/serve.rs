@@ -386,3 +386,59 @@ async fn json_logs_are_one_object_per_line() {
         assert!(value.get("level").is_some(), "{line}");
     }
 }
+
+/// `CLAVEX_DATABASE_MAX_CONNECTIONS` caps the pool: thirty concurrent requests all succeed (they
+/// wait for a connection) while the process never holds more than two. Counted by the database
+/// (PostgreSQL) or by the process's open handles on the database file (SQLite).
+#[tokio::test]
+async fn database_max_connections_caps_the_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "bootstrap-token-0123456789";
+    let (db, mut env) = backend_env().await;
+    env.push(("CLAVEX_BOOTSTRAP_ADMIN_TOKEN", token.to_owned()));
+    env.push(("CLAVEX_DATABASE_MAX_CONNECTIONS", "2".to_owned()));
+    let server = ServeProcess::start(serve(dir.path(), &env, &["--listen", "127.0.0.1:0"])).await;
+    let held = || async {
+        match &db {
+            Some(db) => {
+                let name = db.url.rsplit('/').next().unwrap().to_owned();
+                use sqlx::Connection;
+                let mut conn =
+                    sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
+                        .await
+                        .unwrap();
+                let n: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+                        .bind(&name)
+                        .fetch_one(&mut conn)
+                        .await
+                        .unwrap();
+                n as usize
+            }
+            None => {
+                let file = dir.path().join("clavex-data").join("clavex.db");
+                std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
+                    .unwrap()
+                    .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                    .filter(|target| *target == file)
+                    .count()
+            }
+        }
+    };
+    let mut most = 0;
+    for _ in 0..3 {
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..30 {
+            let url = server.url("/api/v1/organizations");
+            requests.spawn(async move { get(&url, Some(token)).await });
+        }
+        let during = held().await;
+        while let Some(answer) = requests.join_next().await {
+            let (status, body) = answer.unwrap();
+            assert_eq!(status, 200, "{body}");
+        }
+        most = most.max(during).max(held().await);
+    }
+    assert!(most >= 1, "the count sees the pool's connections");
+    assert!(most <= 2, "{most} connections held with a cap of 2");
+}

@@ -235,6 +235,11 @@ impl ServeProcess {
         }
     }
 
+    /// The process id (for looking at it in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("clavex serve is still running")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -293,4 +298,18 @@ pub fn http() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("build the HTTP client")
+}
+
+impl ServeProcess {
+    /// `kill -9`: SIGKILL, so no shutdown code runs (no drain, no pool close), then waits, bounded,
+    /// for the exit. The handle stays, for its logs.
+    pub async fn kill(&mut self) -> ExitStatus {
+        self.child
+            .start_kill()
+            .expect("send SIGKILL to clavex serve");
+        match tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await {
+            Ok(status) => status.expect("wait for clavex serve"),
+            Err(_) => panic!("clavex serve did not exit within 10 s of SIGKILL"),
+        }
+    }
 }

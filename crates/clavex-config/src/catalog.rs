@@ -51,6 +51,7 @@ pub(crate) enum SettingId {
     Listen,
     PublicUrl,
     DatabaseUrl,
+    DatabaseMaxConnections,
     BootstrapAdminToken,
     BootstrapAdminUsername,
     BootstrapAdminPassword,
@@ -170,7 +171,7 @@ const fn integer(
     }
 }
 
-pub(crate) static SETTINGS: [Spec; 16] = [
+pub(crate) static SETTINGS: [Spec; 17] = [
     text(
         SettingId::Listen,
         "listen",
@@ -196,6 +197,17 @@ pub(crate) static SETTINGS: [Spec; 16] = [
         Some("sqlite://./clavex-data/clavex.db"),
         "`sqlite://PATH` (or `sqlite:PATH`) for an embedded SQLite file, created with its directory on first \
          start; `postgres://...` or `postgresql://...` for a PostgreSQL database shared by many nodes.",
+    ),
+    integer(
+        SettingId::DatabaseMaxConnections,
+        "database_max_connections",
+        "CLAVEX_DATABASE_MAX_CONNECTIONS",
+        "--database-max-connections",
+        "16",
+        (1, 1_000, "connections"),
+        "Most database connections one node holds (1 to 1000). On PostgreSQL keep the sum over all nodes, plus \
+         what backups and other clients need, below the server's `max_connections` (100 by default). Connections \
+         are opened on demand and a request waits up to 5 seconds for one before answering 503.",
     ),
     secret(text(
         SettingId::BootstrapAdminToken,

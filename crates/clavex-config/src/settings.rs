@@ -19,6 +19,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub public_url: PublicUrl,
     pub database: DatabaseUrl,
+    pub database_max_connections: u32,
     /// Token that must exist as a superadmin API token after start-up (at least 16 characters).
     pub bootstrap_admin_token: Option<Secret>,
     /// Username and password of a console superadmin that must exist after start-up.
@@ -112,6 +113,7 @@ impl Settings {
             listen,
             public_url,
             database,
+            database_max_connections: layers.integer(SettingId::DatabaseMaxConnections)?,
             bootstrap_admin_token,
             bootstrap_admin,
             master_key_base64,

@@ -89,6 +89,7 @@ fn defaults_are_the_ones_describe_publishes() {
             "listen" => Some(s.listen.to_string()),
             "public_url" => Some(s.public_url.to_string()),
             "database_url" => Some(s.database.url().to_owned()),
+            "database_max_connections" => Some(s.database_max_connections.to_string()),
             "log" => Some(s.log.clone()),
             "log_format" => Some(s.log_format.as_str().to_owned()),
             "access_token_ttl_seconds" => Some(s.access_token_ttl_seconds.to_string()),
@@ -166,6 +167,7 @@ fn every_setting_is_read_from_every_layer() {
         ("refresh_token_ttl_seconds", "61".into()),
         ("session_ttl_seconds", "62".into()),
         ("max_body_bytes", "2048".into()),
+        ("database_max_connections", "40".into()),
     ];
     assert_eq!(
         values.len() + 1,
@@ -200,6 +202,7 @@ fn every_setting_is_read_from_every_layer() {
             ),
             (31, 32, 61, 62, 2048)
         );
+        assert_eq!(s.database_max_connections, 40);
     };
 
     let docs = describe();
@@ -231,6 +234,7 @@ fn every_setting_is_read_from_every_layer() {
         listen: get("listen"),
         public_url: get("public_url"),
         database_url: get("database_url"),
+        database_max_connections: get("database_max_connections"),
         bootstrap_admin_token: get("bootstrap_admin_token"),
         bootstrap_admin_username: get("bootstrap_admin_username"),
         bootstrap_admin_password: get("bootstrap_admin_password"),
@@ -291,6 +295,11 @@ fn malformed_values_name_the_variable_key_and_origin() {
             "99999999999",
         ),
         ("CLAVEX_MAX_BODY_BYTES", "max_body_bytes", "1"),
+        (
+            "CLAVEX_DATABASE_MAX_CONNECTIONS",
+            "database_max_connections",
+            "0",
+        ),
         (
             "CLAVEX_BOOTSTRAP_ADMIN_TOKEN",
             "bootstrap_admin_token",

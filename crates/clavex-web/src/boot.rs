@@ -23,7 +23,7 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqlStore> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     }
-    let store = SqlStore::connect(settings.database.url())
+    let store = SqlStore::connect_with(settings.database.url(), settings.database_max_connections)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database.redacted()))?;
     // PostgreSQL's migrator takes an advisory lock; SQLite's does not, so processes sharing a file

@@ -67,9 +67,18 @@ impl std::fmt::Debug for SqlStore {
     }
 }
 
+/// Connections per process when not configured (`CLAVEX_DATABASE_MAX_CONNECTIONS`).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
+
 impl SqlStore {
-    /// Connects to `url` (`sqlite://PATH` creates the file, not its folder).
+    /// Connects to `url` (`sqlite://PATH` creates the file, not its folder) with the default pool
+    /// size.
     pub async fn connect(url: &str) -> Result<SqlStore> {
+        Self::connect_with(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Connects to `url`, holding at most `max_connections` connections.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<SqlStore> {
         sqlx::any::install_default_drivers();
         let backend = Backend::of_url(url).ok_or_else(|| {
             StoreError::Internal(format!(
@@ -87,10 +96,10 @@ impl SqlStore {
         })?;
         let pool_options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(5))
+            .max_connections(max_connections.max(1))
             .min_connections(0);
         let pool = match backend {
             Backend::Sqlite => pool_options
-                .max_connections(8)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
                         // busy_timeout first: the journal_mode switch itself needs a lock.
@@ -105,7 +114,6 @@ impl SqlStore {
                 .await
                 .map_err(StoreError::from)?,
             Backend::Postgres => pool_options
-                .max_connections(16)
                 .connect_with(options)
                 .await
                 .map_err(StoreError::from)?,
