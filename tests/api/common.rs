@@ -44,7 +44,7 @@ pub fn assert_error(r: &TestResponse, status: u16) -> Value {
     );
     for key in obj.keys() {
         assert!(
-            ["error", "error_description", "field"].contains(&key.as_str()),
+            ["error", "error_description", "field", "request_id"].contains(&key.as_str()),
             "unexpected key {key} in {}",
             r.text
         );
@@ -54,6 +54,12 @@ pub fn assert_error(r: &TestResponse, status: u16) -> Value {
             .is_some_and(|t| t.starts_with("application/json")),
         "{:?}",
         r.headers
+    );
+    assert_eq!(
+        obj.get("request_id").and_then(Value::as_str),
+        r.header("x-request-id"),
+        "the body names the response's request id: {}",
+        r.text
     );
     body
 }

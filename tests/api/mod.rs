@@ -11,4 +11,5 @@ mod keys;
 mod openapi;
 mod organizations;
 mod pagination;
+mod request_id;
 mod users;

@@ -442,3 +442,38 @@ async fn database_max_connections_caps_the_pool() {
     assert!(most >= 1, "the count sees the pool's connections");
     assert!(most <= 2, "{most} connections held with a cap of 2");
 }
+
+/// One log line per request, with its status and the id the client saw; probes are not logged at
+/// the default level, and query strings (which can carry codes) never are.
+#[tokio::test]
+async fn each_request_is_logged_once_with_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, mut env) = backend_env().await;
+    env.push(("CLAVEX_LOG_FORMAT", "json".to_owned()));
+    let server = ServeProcess::start(serve(dir.path(), &env, &["--listen", "127.0.0.1:0"])).await;
+    let resp = http()
+        .get(server.url("/nowhere?code=secret-looking-code"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let (status, _) = get(&server.url("/readyz"), None).await;
+    assert_eq!(status, 200);
+    let (_, stderr) = server.terminate().await;
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["message"] == "request")
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "one request line (not the probe):\n{stderr}"
+    );
+    let line = &lines[0];
+    assert_eq!(line["status"], 404, "{line}");
+    assert_eq!(line["span"]["request_id"], id.as_str(), "{line}");
+    assert_eq!(line["span"]["path"], "/nowhere", "{line}");
+    assert!(!stderr.contains("secret-looking-code"), "{stderr}");
+}

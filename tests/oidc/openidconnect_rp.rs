@@ -333,7 +333,11 @@ async fn interop(alg: CoreJwsSigningAlgorithm, alg_name: &str, auth_method: &str
         .unwrap_or_else(|e| panic!("userinfo after refresh fails: {e:?}"));
     assert_eq!(info.subject(), &subject);
 
-    // The old refresh token replayed: invalid_grant, and its family (the new one too) is revoked.
+    // The old refresh token replayed after the race window: invalid_grant, and its family (the
+    // new one too) is revoked.
+    server
+        .clock
+        .advance(clavex_core::oidc::token::REFRESH_RACE_SECONDS + 1);
     let replay = client
         .exchange_refresh_token(&refresh_token)
         .unwrap()

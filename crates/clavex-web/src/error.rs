@@ -21,6 +21,9 @@ pub struct ErrorBody {
     /// The request field at fault, for 400 and 409.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The request's id (also in the `X-Request-Id` header and the server's log line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -37,6 +40,7 @@ impl ApiError {
                 error: error.to_string(),
                 error_description: description.into(),
                 field: None,
+                request_id: crate::request_log::current(),
             },
         }
     }

@@ -12,6 +12,7 @@ mod metrics;
 pub mod oidc;
 pub mod openapi;
 mod pages;
+mod request_log;
 mod router;
 mod server;
 

@@ -83,6 +83,7 @@ pub fn error_page(
     message: &str,
     error_code: Option<&str>,
 ) -> Response {
+    let request_id = crate::request_log::current();
     render(
         status,
         &MessagePage {
@@ -90,7 +91,7 @@ pub fn error_page(
             title,
             message,
             error_code,
-            request_id: None,
+            request_id: request_id.as_deref(),
         },
     )
 }

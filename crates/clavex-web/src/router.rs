@@ -1,15 +1,12 @@
 //! The route table: every path Clavex serves, in one place. Read it as the index of the server.
 
+use crate::{
+    AppState, api, console, error::ApiError, health, metrics, oidc, openapi, pages, request_log,
+};
 use axum::{
     Router,
     routing::{get, post, put},
 };
-use tower_http::{
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
-};
-
-use crate::{AppState, api, console, error::ApiError, health, metrics, oidc, openapi, pages};
 
 pub fn router(state: AppState) -> Router {
     let admin_api = Router::new()
@@ -126,20 +123,7 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .with_state(state)
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-/// One span per request carrying its id, so every log line of a request can be found together.
-/// Only the path is recorded: query strings can carry codes and tokens.
-fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let request_id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+        .layer(axum::middleware::from_fn(request_log::layer))
 }
 
 async fn not_found() -> ApiError {

@@ -288,11 +288,22 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
 struct MessagePage<'a> {
     title: &'a str,
     message: &'a str,
+    /// Shown on error pages, so that a report can be matched with the server's log.
+    request_id: Option<&'a str>,
 }
 
 /// A page that only says something (errors, signed out).
 pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    render(status, &MessagePage { title, message })
+    let request_id = crate::request_log::current()
+        .filter(|_| status.is_client_error() || status.is_server_error());
+    render(
+        status,
+        &MessagePage {
+            title,
+            message,
+            request_id: request_id.as_deref(),
+        },
+    )
 }
 
 /// The page for a core error that no form can show next to a field.

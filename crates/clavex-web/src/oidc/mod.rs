@@ -63,11 +63,11 @@ pub fn oauth_error(err: &OAuthError) -> Response {
         "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
-    let mut response = (
-        status,
-        Json(serde_json::json!({ "error": err.code, "error_description": err.description })),
-    )
-        .into_response();
+    let mut body = serde_json::json!({ "error": err.code, "error_description": err.description });
+    if let Some(id) = crate::request_log::current() {
+        body["request_id"] = id.into();
+    }
+    let mut response = (status, Json(body)).into_response();
     no_store(response.headers_mut());
     response
 }
