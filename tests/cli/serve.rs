@@ -477,3 +477,26 @@ async fn each_request_is_logged_once_with_its_id() {
     assert_eq!(line["span"]["path"], "/nowhere", "{line}");
     assert!(!stderr.contains("secret-looking-code"), "{stderr}");
 }
+
+/// HSTS is sent, on every kind of response, exactly when the public URL is https.
+#[tokio::test]
+async fn hsts_follows_the_public_url_scheme() {
+    for (public_url, expected) in [
+        ("https://id.example.com", Some("max-age=31536000")),
+        ("http://127.0.0.1:9", None),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (_db, mut env) = backend_env().await;
+        env.push(("CLAVEX_PUBLIC_URL", public_url.to_owned()));
+        let server =
+            ServeProcess::start(serve(dir.path(), &env, &["--listen", "127.0.0.1:0"])).await;
+        for path in ["/readyz", "/api/v1/organizations", "/nowhere", "/admin"] {
+            let resp = http().get(server.url(path)).send().await.unwrap();
+            let hsts = resp
+                .headers()
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(hsts.as_deref(), expected, "{public_url}{path}");
+        }
+    }
+}

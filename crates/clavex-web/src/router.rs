@@ -122,8 +122,28 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            strict_transport_security,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(request_log::layer))
+}
+
+/// HSTS on every response when the public URL is https: browsers then never try plain HTTP for
+/// this host again, even where a proxy in front still listens on port 80. Off for http, where it
+/// would be ignored anyway and where a test or lab installation lives.
+async fn strict_transport_security(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if state.core.settings.public_url.starts_with("https://") {
+        response.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 async fn not_found() -> ApiError {
