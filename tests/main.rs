@@ -14,5 +14,6 @@ mod cli;
 mod console;
 mod docs;
 mod health;
+mod nodes;
 mod oidc;
 mod store;

@@ -3,8 +3,10 @@
 
 mod admin_accounts;
 mod commands;
+mod config_check;
 mod errors;
 mod first_run;
+mod healthcheck;
 mod migrate_data;
 mod serve;
-mod support;
+pub mod support;

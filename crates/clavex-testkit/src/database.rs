@@ -115,3 +115,16 @@ impl Drop for TestDatabase {
         let _ = handle.join();
     }
 }
+
+impl TestDatabase {
+    /// A database that already exists and that the caller owns, such as one in a private
+    /// PostgreSQL instance a fault test runs: used as it is, and not dropped with this value.
+    pub fn existing(backend: Backend, url: String) -> TestDatabase {
+        TestDatabase {
+            backend,
+            url,
+            dir: tempfile::tempdir().expect("create a temporary folder"),
+            pg_name: None,
+        }
+    }
+}
