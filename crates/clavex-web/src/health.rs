@@ -6,6 +6,9 @@ use serde_json::json;
 
 use crate::AppState;
 
+/// The longest `/readyz` waits for the database.
+const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
@@ -17,7 +20,14 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             Json(json!({ "status": "draining" })),
         );
     }
-    match state.core.store.ping().await {
+    // Bounded well below the pool's 5-second wait for a connection, so that a load balancer with
+    // a short health-check timeout sees a 503, not a timeout, while the database is down.
+    let ping = tokio::time::timeout(READINESS_TIMEOUT, state.core.store.ping()).await;
+    match ping.unwrap_or_else(|_| {
+        Err(clavex_store::StoreError::Unavailable(format!(
+            "no answer within {READINESS_TIMEOUT:?}"
+        )))
+    }) {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
