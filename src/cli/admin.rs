@@ -217,7 +217,7 @@ async fn open(settings: &Settings) -> anyhow::Result<Core> {
 pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
     let actor = Actor::cli();
     match command {
-        Command::Serve(_) => unreachable_serve(),
+        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) => unreachable_serve(),
         Command::Migrate => {
             boot::open_store(settings).await?;
             eprintln!("database {} is up to date", settings.database.redacted());

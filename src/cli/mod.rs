@@ -3,6 +3,8 @@
 //! while a server runs on the same database.
 
 mod admin;
+mod config;
+mod healthcheck;
 
 use std::path::PathBuf;
 
@@ -121,6 +123,11 @@ pub enum Command {
     Backup(admin::BackupArgs),
     /// Copy a whole installation into an empty database (e.g. SQLite to PostgreSQL).
     MigrateData(admin::MigrateDataArgs),
+    /// Check the configuration without starting the server.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Exit 0 if the server of these settings answers /readyz with 200 (container health checks).
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +161,13 @@ impl Cli {
             max_body_bytes: self.global.max_body_bytes.clone(),
             ..FlagOverrides::default()
         };
-        if let Command::Serve(serve) = &self.command {
+        // `config check` takes serve's own flags, so that it checks what serve would run with.
+        let serve = match &self.command {
+            Command::Serve(serve) => Some(serve),
+            Command::Config(config::ConfigCommand::Check(check)) => Some(&check.serve),
+            _ => None,
+        };
+        if let Some(serve) = serve {
             flags.listen = serve.listen.clone();
             flags.public_url = serve.public_url.clone();
         }
@@ -163,10 +176,13 @@ impl Cli {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(&cli.flags())?;
+    let flags = cli.flags();
+    let settings = Settings::load(&flags)?;
     crate::logging::init(&settings);
     match cli.command {
         Command::Serve(_) => crate::serve::run(settings).await,
+        Command::Config(command) => config::run(command, &settings, &flags).await,
+        Command::Healthcheck(args) => healthcheck::run(args, &settings).await,
         command => admin::run(command, &settings).await,
     }
 }
