@@ -10,13 +10,20 @@ use clavex_web::{AppState, boot};
 /// How long `/readyz` reports 503 before the listener closes at shutdown.
 const DRAIN_DELAY: Duration = Duration::from_millis(500);
 
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
+/// Settings that load but that this version cannot serve with. `clavex config check` calls it
+/// too, so that it never calls valid what `serve` would refuse.
+pub fn refuse_unsupported(settings: &Settings) -> anyhow::Result<()> {
     if settings.tls.is_some() {
         anyhow::bail!(
             "CLAVEX_TLS_CERT/CLAVEX_TLS_KEY: built-in HTTPS is not available in this version; \
              terminate TLS at a reverse proxy and unset both"
         );
     }
+    Ok(())
+}
+
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    refuse_unsupported(&settings)?;
     let core = boot::open_core(&settings, Arc::new(SystemClock)).await?;
     boot::apply_bootstrap(&core, &settings).await?;
     let shutdown = shutdown_signal()?;

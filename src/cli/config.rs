@@ -61,6 +61,7 @@ pub async fn run(
     flags: &FlagOverrides,
 ) -> anyhow::Result<()> {
     let ConfigCommand::Check(args) = command;
+    crate::serve::refuse_unsupported(settings)?;
     let mut notes = Vec::new();
     let mut warnings = Vec::new();
     check_files(settings, &mut notes, &mut warnings)?;

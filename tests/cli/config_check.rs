@@ -217,6 +217,17 @@ async fn invalid_settings_fail_with_serves_message() {
     let path = file.display().to_string();
     let out = fails_like_serve(&[], &["--config", &path]).await;
     out.assert_stderr_has(&["`listen_adress`", &path]);
+    // Settings that load but that this version refuses to serve with (built-in TLS).
+    let cert = conf.path().join("cert.pem");
+    let key = conf.path().join("key.pem");
+    std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\n").unwrap();
+    std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+    let env = [
+        ("CLAVEX_TLS_CERT", cert.display().to_string()),
+        ("CLAVEX_TLS_KEY", key.display().to_string()),
+    ];
+    let out = fails_like_serve(&env, &[]).await;
+    out.assert_stderr_has(&["CLAVEX_TLS_CERT", "not available"]);
 }
 
 #[tokio::test]

@@ -268,8 +268,9 @@ pub(crate) static SETTINGS: [Spec; 17] = [
         "CLAVEX_TLS_CERT",
         "--tls-cert",
         None,
-        "PEM file with the certificate chain; when it and `CLAVEX_TLS_KEY` are set, Clavex serves HTTPS \
-         itself. Set both or neither.",
+        "PEM file with the certificate chain, for built-in HTTPS. Not available in this version: setting it \
+         stops start-up (and fails `clavex config check`) with a message; terminate TLS at a reverse proxy. \
+         Set both or neither.",
     ),
     text(
         SettingId::TlsKey,

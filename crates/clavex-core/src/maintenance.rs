@@ -15,19 +15,27 @@ use crate::{Core, CoreResult, oidc::signin::WINDOW_SECONDS};
 pub const PURGE_BATCH: u32 = 500;
 /// How often each node purges, before jitter.
 pub const PURGE_INTERVAL: Duration = Duration::from_secs(300);
+/// Rows are purged this long after they expired, so that a node whose clock runs ahead never
+/// deletes what a node whose clock lags still honours (a revoked access token, say).
+pub const PURGE_MARGIN_SECONDS: i64 = 300;
 
 const PURGED: &str = "clavex_purged_rows_total";
 const PURGED_HELP: &str = "Expired rows deleted by the background clean-up, by kind.";
 
 impl Core {
     /// What may go now: anything expired, grants once no access token issued under them can still
-    /// be valid, throttle counters once their window is over.
+    /// be valid, used codes once the grant made from them is gone (a replay must still revoke it),
+    /// throttle counters once their window is over. All with `PURGE_MARGIN_SECONDS` to spare.
     pub fn purge_cutoffs(&self) -> PurgeCutoffs {
-        let now = self.now();
+        let now = self.now() - PURGE_MARGIN_SECONDS;
+        let grants_before = now - self.settings.access_token_ttl_seconds;
         PurgeCutoffs {
             expired_before: now,
-            grants_before: now - self.settings.access_token_ttl_seconds,
+            grants_before,
             throttle_before: now - WINDOW_SECONDS,
+            // A grant expires at most the refresh-token lifetime after the code was redeemed,
+            // which was before the code expired.
+            used_codes_before: grants_before - self.settings.refresh_token_ttl_seconds,
         }
     }
 

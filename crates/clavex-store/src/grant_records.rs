@@ -121,6 +121,9 @@ pub struct PurgeCutoffs {
     pub grants_before: i64,
     /// Throttle counters whose window began at or before this time and whose lock has ended.
     pub throttle_before: i64,
+    /// Used codes that expired at or before this time. A used code is kept while the grant made
+    /// from it may still exist, so that a late replay still finds it and revokes that grant.
+    pub used_codes_before: i64,
 }
 
 /// Rows deleted by one clean-up, per kind.

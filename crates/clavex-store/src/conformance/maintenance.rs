@@ -13,7 +13,8 @@ use crate::{
 const PAST: i64 = NOW - 300_000_000;
 
 /// Each kind of expired row is deleted and counted; the same kind, still live, is kept; a grant
-/// outlives its refresh tokens' expiry by the access-token grace; a throttle counter goes only
+/// outlives its refresh tokens' expiry by the access-token grace; a used code outlives its expiry
+/// until `used_codes_before`; a throttle counter goes only
 /// when its window and its lock are both over; a batch of 2 still deletes all five codes.
 pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store>) {
     let s = &*store;
@@ -166,10 +167,28 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
     .await
     .unwrap();
 
+    // Used codes, expired: one whose grant could still exist (kept, so that a replay still finds
+    // it and revokes that grant) and one older than any grant made from it (deleted).
+    let (used_recent, used_old) = (code(PAST - 10), code(PAST - 2_000));
+    for c in [&used_recent, &used_old] {
+        s.create_code(c).await.unwrap();
+        let g = grant(PAST + 86_400);
+        s.redeem_code(
+            &c.code_hash,
+            c.expires_at - 30,
+            &g,
+            None,
+            &event(&org.id, "code.replayed", "grafana"),
+        )
+        .await
+        .unwrap();
+    }
+
     let cutoffs = PurgeCutoffs {
         expired_before: PAST,
         grants_before: PAST - grace,
         throttle_before: PAST - window,
+        used_codes_before: PAST - 1_000,
     };
     let counts = s.purge_expired(&cutoffs, 2).await.unwrap();
     assert_eq!(
@@ -178,7 +197,7 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
             auth_requests: 1,
             sessions: 1,
             console_sessions: 1,
-            codes: 5,
+            codes: 6,
             // The gone grant's own token expired at the grant's expiry, before the cutoff, so it
             // is counted with the refresh tokens, like the live grant's expired one.
             refresh_tokens: 3,
@@ -209,9 +228,13 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
             .unwrap(),
         None
     );
-    for c in &old_codes {
+    for c in old_codes.iter().chain([&used_old]) {
         assert_eq!(s.get_code(&c.code_hash).await.unwrap(), None);
     }
+    assert!(
+        s.get_code(&used_recent.code_hash).await.unwrap().is_some(),
+        "a used code stays while its grant may exist"
+    );
     assert_eq!(s.get_grant(&org.id, &gone_grant.id).await.unwrap(), None);
     for t in [&gone_refresh, &graced_refresh, &old_refresh] {
         assert_eq!(s.get_refresh_token(&t.token_hash).await.unwrap(), None);

@@ -17,9 +17,10 @@ impl SqlStore {
     /// Deletes rows matching `p` with cutoff `before`, `batch` at a time, until none is left.
     async fn purge(&self, p: &Purge, before: i64, batch: u32) -> Result<u64> {
         // The sub-select keeps each statement short on both backends (neither PostgreSQL nor a
-        // default SQLite build accepts DELETE ... LIMIT).
+        // default SQLite build accepts DELETE ... LIMIT). The condition is repeated outside it so
+        // that a row updated in between (a throttle counter bumped again) is left alone.
         let sql = format!(
-            "DELETE FROM {table} WHERE {key} IN \
+            "DELETE FROM {table} WHERE {expired} AND {key} IN \
              (SELECT {key} FROM {table} WHERE {expired} LIMIT $2)",
             table = p.table,
             key = p.key,
@@ -61,9 +62,30 @@ impl MaintenanceStore for SqlStore {
             console_sessions: self
                 .purge(&expired("console_sessions", "id_hash"), at, batch)
                 .await?,
+            // A used code stays while its grant may exist: a late replay must still find it
+            // and revoke that grant.
             codes: self
-                .purge(&expired("auth_codes", "code_hash"), at, batch)
-                .await?,
+                .purge(
+                    &Purge {
+                        table: "auth_codes",
+                        key: "code_hash",
+                        expired: "used_at IS NULL AND expires_at <= $1",
+                    },
+                    at,
+                    batch,
+                )
+                .await?
+                + self
+                    .purge(
+                        &Purge {
+                            table: "auth_codes",
+                            key: "code_hash",
+                            expired: "used_at IS NOT NULL AND expires_at <= $1",
+                        },
+                        cutoffs.used_codes_before,
+                        batch,
+                    )
+                    .await?,
             // Before grants: a grant's own tokens go with it (ON DELETE CASCADE) and are not
             // counted, so count the ones that expired by themselves first.
             refresh_tokens: self
