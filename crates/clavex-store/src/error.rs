@@ -48,13 +48,14 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// Whether a PostgreSQL SQLSTATE means "the database cannot serve now": class 08 (connection
-/// exception), 53 (insufficient resources, e.g. too many connections), 57P01-57P03 (shutting down,
-/// crashed, starting up). SQLSTATEs have five characters; SQLite's numeric codes never do.
+/// exception, but not 08P01, a protocol violation: that is a bug), 53 (insufficient resources,
+/// e.g. too many connections), 57P01-57P03 (shutting down, crashed, starting up), 25006 (read-only,
+/// e.g. a standby during a failover). SQLSTATEs have five characters; SQLite's codes never do.
 fn unavailable_sqlstate(code: &str) -> bool {
     code.len() == 5
-        && (code.starts_with("08")
+        && ((code.starts_with("08") && code != "08P01")
             || code.starts_with("53")
-            || matches!(code, "57P01" | "57P02" | "57P03"))
+            || matches!(code, "57P01" | "57P02" | "57P03" | "25006"))
 }
 
 /// Maps a unique-constraint failure to the API field it protects. SQLite names the columns
@@ -143,6 +144,7 @@ mod tests {
             ("08003", "connection does not exist"),
             ("53300", "sorry, too many clients already"),
             ("53100", "could not extend file: No space left on device"),
+            ("25006", "cannot execute INSERT in a read-only transaction"),
         ] {
             assert!(
                 matches!(map(code, message), StoreError::Unavailable(_)),
@@ -160,6 +162,7 @@ mod tests {
                 "null value in column \"name\" violates not-null constraint",
             ),
             ("57014", "canceling statement due to statement timeout"),
+            ("08P01", "protocol violation"),
             // SQLite's extended codes are numbers: 531 is a constraint error, not class 53.
             ("531", "constraint failed"),
             ("1", "SQL logic error"),
