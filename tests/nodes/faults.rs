@@ -740,6 +740,10 @@ async fn postgres_restart_answers_503_then_recovers_without_restarting_nodes() {
         eprintln!("  e.g. {line}");
     }
     let internal = logs.matches("internal error").count();
+    // Show what went wrong, so that a failure names the error that was not mapped to 503.
+    for line in logs.lines().filter(|l| l.contains("internal error")) {
+        eprintln!("  internal: {line}");
+    }
     eprintln!(
         "PostgreSQL restart x5: recovery {:?}, median {median:.3?}; load: {} requests, {} answered \
          503, slowest {slowest:.2?}, {} unacceptable; 57P01 met {cut_queries} times, internal \

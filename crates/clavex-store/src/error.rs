@@ -37,7 +37,10 @@ impl From<sqlx::Error> for StoreError {
                 }
                 StoreError::Internal(err.to_string())
             }
-            sqlx::Error::PoolTimedOut
+            // A connection cut in the middle of a response (the server shutting down while rows
+            // stream) surfaces as unexpected protocol data: the database went away.
+            sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
@@ -151,6 +154,12 @@ mod tests {
                 "{code} must be Unavailable"
             );
         }
+    }
+
+    #[test]
+    fn a_connection_cut_mid_response_is_unavailable() {
+        let err = sqlx::Error::Protocol("unexpected end of stream".to_owned());
+        assert!(matches!(StoreError::from(err), StoreError::Unavailable(_)));
     }
 
     #[test]
