@@ -24,38 +24,10 @@ ARTIFACTS_DIR="${ARTIFACTS_DIR:-$ROOT/.ci/artifacts/browser}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 STEP_TIMEOUT="${BROWSER_STEP_TIMEOUT:-600}" # seconds, for each install step and the test run
 
-log() { printf '[browser %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-die() {
-  log "ERROR: $*" >&2
-  exit 1
-}
-
-for tool in cargo node npm curl python3; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
-done
-
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/clavex-browser.XXXXXX")"
-SERVER_PID=""
-cleanup() {
-  local status=$?
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "$status" -ne 0 ] && [ -f "$WORK/server.log" ]; then
-    log "server log (last 40 lines):" >&2
-    tail -n 40 "$WORK/server.log" >&2 || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+CI_NAME=browser
+# shellcheck source=../server-script.sh
+source "$HERE/../server-script.sh"
+require_tools cargo node npm curl python3
 
 # 1. Chromium, from Debian's packages when it is not there yet.
 if [ ! -x "$CHROMIUM" ]; then
