@@ -14,6 +14,7 @@ mod cli;
 mod console;
 mod docs;
 mod health;
+mod metrics;
 mod nodes;
 mod oidc;
 mod store;

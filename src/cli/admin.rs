@@ -31,6 +31,15 @@ pub enum AdminTokenCommand {
         #[arg(long, value_name = "SLUG")]
         org: Option<String>,
     },
+    /// List the admin tokens: name, organization (or superadmin) and creation time, never the
+    /// token itself.
+    List,
+    /// Revoke an admin token: requests with it get 401 from now on.
+    Revoke {
+        /// The token's name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -238,6 +247,32 @@ pub async fn run(command: Command, settings: &Settings) -> anyhow::Result<()> {
                     .unwrap_or_else(|| " (superadmin)".into())
             );
             println!("{}", created.token);
+            Ok(())
+        }
+        Command::AdminToken(AdminTokenCommand::List) => {
+            let core = open(settings).await?;
+            for t in core.list_admin_tokens(&actor).await? {
+                println!(
+                    "{}\t{}\t{}",
+                    t.name,
+                    t.org.as_deref().unwrap_or("(superadmin)"),
+                    clavex_core::rfc3339(t.created_at)
+                );
+            }
+            Ok(())
+        }
+        Command::AdminToken(AdminTokenCommand::Revoke { name }) => {
+            let core = open(settings).await?;
+            core.revoke_admin_token(&actor, &name).await?;
+            eprintln!("Revoked admin token '{name}'.");
+            if name == clavex_core::admin_tokens::BOOTSTRAP_TOKEN_NAME
+                && settings.bootstrap_admin_token.is_some()
+            {
+                eprintln!(
+                    "CLAVEX_BOOTSTRAP_ADMIN_TOKEN is still set here: the next `clavex serve` with it \
+                     creates the token again. Unset it everywhere to keep it revoked."
+                );
+            }
             Ok(())
         }
         Command::Admin(command) => console_admin(command, settings, &actor).await,

@@ -61,10 +61,24 @@ pub async fn run(
     flags: &FlagOverrides,
 ) -> anyhow::Result<()> {
     let ConfigCommand::Check(args) = command;
-    crate::serve::refuse_unsupported(settings)?;
     let mut notes = Vec::new();
     let mut warnings = Vec::new();
     check_files(settings, &mut notes, &mut warnings)?;
+    if let Some(files) = &settings.tls {
+        // Loaded exactly as serve loads it, so a bad pair fails here with serve's message.
+        let pair = clavex_web::tls::load(files)?;
+        notes.push(format!(
+            "https: {} serves a chain of {} certificate(s), valid until {}, with the matching key \
+             {}",
+            files.cert.display(),
+            pair.chain_len,
+            pair.not_after.as_deref().unwrap_or("an unknown date"),
+            files.key.display()
+        ));
+        if settings.public_url.url().scheme() == "http" {
+            warnings.push(crate::serve::https_with_http_public_url(settings));
+        }
+    }
     if args.connect {
         notes.push(connect(settings).await?);
     }
@@ -193,11 +207,15 @@ fn shown(settings: &Settings, name: &str) -> Option<String> {
         log,
         log_format,
         tls,
+        trusted_proxies,
         access_token_ttl_seconds,
         id_token_ttl_seconds,
         refresh_token_ttl_seconds,
         session_ttl_seconds,
         max_body_bytes,
+        audit_retention_days,
+        audit_token_events,
+        metrics,
         config_file: _,
     } = settings;
     let value = match name {
@@ -219,11 +237,23 @@ fn shown(settings: &Settings, name: &str) -> Option<String> {
         "tls_key" => tls
             .as_ref()
             .map_or_else(|| UNSET.to_owned(), |t| t.key.display().to_string()),
+        "trusted_proxies" if trusted_proxies.is_empty() => UNSET.to_owned(),
+        "trusted_proxies" => trusted_proxies.to_string(),
         "access_token_ttl_seconds" => access_token_ttl_seconds.to_string(),
         "id_token_ttl_seconds" => id_token_ttl_seconds.to_string(),
         "refresh_token_ttl_seconds" => refresh_token_ttl_seconds.to_string(),
         "session_ttl_seconds" => session_ttl_seconds.to_string(),
         "max_body_bytes" => max_body_bytes.to_string(),
+        "audit_retention_days" => audit_retention_days.to_string(),
+        "audit_token_events" => if *audit_token_events { "on" } else { "off" }.to_owned(),
+        "metrics" => if metrics.enabled { "on" } else { "off" }.to_owned(),
+        "metrics_listen" => metrics
+            .listen
+            .map_or_else(|| UNSET.to_owned(), |a| a.to_string()),
+        "metrics_orgs" => match metrics.orgs.to_string() {
+            orgs if orgs.is_empty() => UNSET.to_owned(),
+            orgs => orgs,
+        },
         _ => return None,
     };
     Some(value)
@@ -247,11 +277,17 @@ fn flag_value<'a>(flags: &'a FlagOverrides, name: &str) -> Option<Option<&'a str
         log_format,
         tls_cert,
         tls_key,
+        trusted_proxies,
         access_token_ttl_seconds,
         id_token_ttl_seconds,
         refresh_token_ttl_seconds,
         session_ttl_seconds,
         max_body_bytes,
+        audit_retention_days,
+        audit_token_events,
+        metrics,
+        metrics_listen,
+        metrics_orgs,
     } = flags;
     let value = match name {
         "listen" => listen,
@@ -266,11 +302,17 @@ fn flag_value<'a>(flags: &'a FlagOverrides, name: &str) -> Option<Option<&'a str
         "log_format" => log_format,
         "tls_cert" => tls_cert,
         "tls_key" => tls_key,
+        "trusted_proxies" => trusted_proxies,
         "access_token_ttl_seconds" => access_token_ttl_seconds,
         "id_token_ttl_seconds" => id_token_ttl_seconds,
         "refresh_token_ttl_seconds" => refresh_token_ttl_seconds,
         "session_ttl_seconds" => session_ttl_seconds,
         "max_body_bytes" => max_body_bytes,
+        "audit_retention_days" => audit_retention_days,
+        "audit_token_events" => audit_token_events,
+        "metrics" => metrics,
+        "metrics_listen" => metrics_listen,
+        "metrics_orgs" => metrics_orgs,
         _ => return None,
     };
     Some(value.as_deref())

@@ -1,20 +1,34 @@
 //! `clavex healthcheck`: asks a running server's `/readyz` and exits 0 only on `200`. For container
 //! health checks: the runtime image has no shell and no curl, and the address comes from the same
 //! settings the server was started with, so a changed `CLAVEX_LISTEN` needs no second edit.
+//!
+//! With built-in HTTPS (`CLAVEX_TLS_CERT`) it speaks HTTPS and trusts exactly one certificate: the
+//! first one in that file, byte for byte (a pin, with the handshake signature still verified). So
+//! a self-signed certificate works, a certificate for a public host name works over loopback, and
+//! nothing else is accepted: no verification is ever skipped.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Args;
 use clavex_config::Settings;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rustls::{
+    DigitallySignedStruct, SignatureScheme,
+    client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier},
+    crypto::CryptoProvider,
+    pki_types::{CertificateDer, ServerName, UnixTime, pem::PemObject},
+};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
-    /// Plain-HTTP URL to ask instead of http://LISTEN/readyz, e.g. http://127.0.0.1:8080/readyz
-    /// (LISTEN from CLAVEX_LISTEN or the TOML file; 0.0.0.0 and [::] become loopback).
+    /// URL to ask instead of http(s)://LISTEN/readyz, e.g. http://127.0.0.1:8080/readyz
+    /// (LISTEN from CLAVEX_LISTEN or the TOML file; 0.0.0.0 and [::] become loopback). An
+    /// https:// URL needs CLAVEX_TLS_CERT: its certificate is the only one trusted.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
 }
@@ -25,7 +39,7 @@ const DEADLINE: Duration = Duration::from_secs(5);
 const MAX_STATUS_LINE: usize = 1024;
 
 pub async fn run(args: HealthcheckArgs, settings: &Settings) -> anyhow::Result<()> {
-    let (host, addr, path) = match &args.url {
+    let target = match &args.url {
         Some(url) => parse_url(url).await?,
         None => {
             let addr = loopback(settings.listen);
@@ -34,21 +48,26 @@ pub async fn run(args: HealthcheckArgs, settings: &Settings) -> anyhow::Result<(
                     "CLAVEX_LISTEN has port 0 (any free port): pass --url with the bound address"
                 );
             }
-            if settings.tls.is_some() {
-                // This check speaks plain HTTP only: with built-in HTTPS, an open port is the most
-                // it can tell.
-                tokio::time::timeout(DEADLINE, TcpStream::connect(addr))
-                    .await
-                    .with_context(|| format!("no connection to {addr} within {DEADLINE:?}"))?
-                    .with_context(|| format!("cannot connect to {addr}"))?;
-                println!("{addr} accepts connections (HTTPS: /readyz not checked)");
-                return Ok(());
+            Target {
+                https: settings.tls.is_some(),
+                host: addr.to_string(),
+                addr,
+                path: "/readyz".to_owned(),
             }
-            (addr.to_string(), addr, "/readyz".to_owned())
         }
     };
-    let shown = format!("http://{host}{path}");
-    let status = tokio::time::timeout(DEADLINE, status_of(addr, &host, &path))
+    let scheme = if target.https { "https" } else { "http" };
+    let (host, addr, path) = (&target.host, target.addr, &target.path);
+    let shown = format!("{scheme}://{host}{path}");
+    let pinned = match (&settings.tls, target.https) {
+        (Some(files), true) => Some(pinned_verifier(&files.cert)?),
+        (None, true) => bail!(
+            "--url {shown}: an https:// URL needs CLAVEX_TLS_CERT, the certificate the server \
+             presents (it is the only one trusted); or use an http:// URL"
+        ),
+        (_, false) => None,
+    };
+    let status = tokio::time::timeout(DEADLINE, status_of(addr, host, path, pinned))
         .await
         .with_context(|| format!("{shown} did not answer within {DEADLINE:?}"))?
         .with_context(|| format!("cannot ask {shown}"))?;
@@ -69,10 +88,27 @@ fn loopback(listen: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, listen.port())
 }
 
-/// Splits `http://HOST[:PORT][/PATH]` and resolves HOST.
-async fn parse_url(url: &str) -> anyhow::Result<(String, SocketAddr, String)> {
-    let Some(rest) = url.strip_prefix("http://") else {
-        bail!("--url {url}: expected a plain http:// URL such as http://127.0.0.1:8080/readyz");
+/// What to ask.
+#[derive(Debug)]
+struct Target {
+    https: bool,
+    /// As given, with its port if any: the `Host` header.
+    host: String,
+    addr: SocketAddr,
+    path: String,
+}
+
+/// Splits `http(s)://HOST[:PORT][/PATH]` and resolves HOST.
+async fn parse_url(url: &str) -> anyhow::Result<Target> {
+    let (https, rest) = if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else {
+        bail!(
+            "--url {url}: expected an http:// or https:// URL such as \
+             http://127.0.0.1:8080/readyz"
+        );
     };
     let (host, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -82,7 +118,7 @@ async fn parse_url(url: &str) -> anyhow::Result<(String, SocketAddr, String)> {
         bail!("--url {url}: expected a host, without user name or password");
     }
     let with_port = if host.ends_with(']') || !host.contains(':') {
-        format!("{host}:80")
+        format!("{host}:{}", if https { 443 } else { 80 })
     } else {
         host.to_owned()
     };
@@ -91,12 +127,46 @@ async fn parse_url(url: &str) -> anyhow::Result<(String, SocketAddr, String)> {
         .with_context(|| format!("--url {url}: cannot resolve {host}"))?
         .next()
         .with_context(|| format!("--url {url}: {host} has no address"))?;
-    Ok((host.to_owned(), addr, path.to_owned()))
+    Ok(Target {
+        https,
+        host: host.to_owned(),
+        addr,
+        path: path.to_owned(),
+    })
 }
 
-/// Sends `GET path` and returns the status code of the answer.
-async fn status_of(addr: SocketAddr, host: &str, path: &str) -> anyhow::Result<String> {
-    let mut stream = TcpStream::connect(addr).await?;
+/// Sends `GET path` (over TLS when `pinned` is given) and returns the status code of the answer.
+async fn status_of(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    pinned: Option<Arc<PinnedCertificate>>,
+) -> anyhow::Result<String> {
+    let stream = TcpStream::connect(addr).await?;
+    let Some(pinned) = pinned else {
+        return exchange(stream, host, path).await;
+    };
+    let provider = pinned.provider.clone();
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("no TLS version in common with the provider")?
+        .dangerous()
+        .with_custom_certificate_verifier(pinned)
+        .with_no_client_auth();
+    // The pin identifies the server; the name only decides whether SNI is sent (not for an IP).
+    let name = ServerName::IpAddress(addr.ip().into());
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, stream)
+        .await
+        .context("TLS handshake")?;
+    exchange(tls, host, path).await
+}
+
+async fn exchange(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    host: &str,
+    path: &str,
+) -> anyhow::Result<String> {
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: clavex-healthcheck\r\n\
          Connection: close\r\n\r\n"
@@ -123,6 +193,84 @@ fn truncate(line: &str) -> String {
     line.chars().take(80).collect()
 }
 
+/// Accepts exactly one server certificate. The handshake signature is still checked against it, so
+/// only a server holding that certificate's key gets through.
+#[derive(Debug)]
+struct PinnedCertificate {
+    certificate: CertificateDer<'static>,
+    file: String,
+    provider: Arc<CryptoProvider>,
+}
+
+fn pinned_verifier(cert_file: &Path) -> anyhow::Result<Arc<PinnedCertificate>> {
+    let file = cert_file.display().to_string();
+    let certificate = CertificateDer::pem_file_iter(cert_file)
+        .with_context(|| format!("CLAVEX_TLS_CERT {file}: cannot read it"))?
+        .next()
+        .with_context(|| format!("CLAVEX_TLS_CERT {file}: no certificate in it"))?
+        .with_context(|| format!("CLAVEX_TLS_CERT {file}: not valid PEM"))?;
+    Ok(Arc::new(PinnedCertificate {
+        certificate,
+        file,
+        provider: Arc::new(rustls::crypto::ring::default_provider()),
+    }))
+}
+
+impl ServerCertVerifier for PinnedCertificate {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.certificate.as_ref() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!(
+                "the server's certificate is not the first one in CLAVEX_TLS_CERT {} (just \
+                 replaced? the server takes new files within seconds)",
+                self.file
+            )))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,16 +289,27 @@ mod tests {
 
     #[tokio::test]
     async fn urls() {
-        let (host, addr, path) = parse_url("http://127.0.0.1:9/readyz").await.unwrap();
-        assert_eq!((host.as_str(), path.as_str()), ("127.0.0.1:9", "/readyz"));
-        assert_eq!(addr.to_string(), "127.0.0.1:9");
-        let (_, addr, path) = parse_url("http://[::1]").await.unwrap();
+        let t = parse_url("http://127.0.0.1:9/readyz").await.unwrap();
         assert_eq!(
-            (addr.to_string().as_str(), path.as_str()),
+            (t.host.as_str(), t.path.as_str()),
+            ("127.0.0.1:9", "/readyz")
+        );
+        assert_eq!(
+            (t.addr.to_string().as_str(), t.https),
+            ("127.0.0.1:9", false)
+        );
+        let t = parse_url("http://[::1]").await.unwrap();
+        assert_eq!(
+            (t.addr.to_string().as_str(), t.path.as_str()),
             ("[::1]:80", "/")
         );
+        let t = parse_url("https://127.0.0.1/readyz").await.unwrap();
+        assert_eq!(
+            (t.addr.to_string().as_str(), t.https),
+            ("127.0.0.1:443", true)
+        );
         for bad in [
-            "https://x/readyz",
+            "ftp://x/readyz",
             "127.0.0.1:8080",
             "http://u:p@x/",
             "http:///x",

@@ -23,6 +23,16 @@ const LONG_VERSION: &str = concat!(
     ")"
 );
 
+/// The same build information, for `clavex_build_info` in the metrics.
+pub fn build_info() -> clavex_core::metrics::BuildInfo {
+    clavex_core::metrics::BuildInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        commit: env!("CLAVEX_GIT_COMMIT"),
+        target: env!("CLAVEX_TARGET"),
+        profile: env!("CLAVEX_PROFILE"),
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "clavex",
@@ -75,6 +85,10 @@ pub struct GlobalArgs {
     /// PEM private key for built-in HTTPS (also CLAVEX_TLS_KEY).
     #[arg(long, global = true, value_name = "FILE")]
     pub tls_key: Option<String>,
+    /// Addresses and networks of reverse proxies whose X-Forwarded-For is believed, e.g.
+    /// 127.0.0.1,10.0.0.0/8 (also CLAVEX_TRUSTED_PROXIES).
+    #[arg(long, global = true, value_name = "LIST")]
+    pub trusted_proxies: Option<String>,
     /// Access token lifetime in seconds (also CLAVEX_ACCESS_TOKEN_TTL_SECONDS).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub access_token_ttl_seconds: Option<String>,
@@ -90,6 +104,12 @@ pub struct GlobalArgs {
     /// Largest request body in bytes (also CLAVEX_MAX_BODY_BYTES).
     #[arg(long, global = true, value_name = "BYTES")]
     pub max_body_bytes: Option<String>,
+    /// Days audit events are kept, 0 for ever (also CLAVEX_AUDIT_RETENTION_DAYS).
+    #[arg(long, global = true, value_name = "DAYS")]
+    pub audit_retention_days: Option<String>,
+    /// `on` records every issued token in the audit trail (also CLAVEX_AUDIT_TOKEN_EVENTS).
+    #[arg(long, global = true, value_name = "on|off")]
+    pub audit_token_events: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,6 +158,15 @@ pub struct ServeArgs {
     /// Public URL that issuers and links are built from (also CLAVEX_PUBLIC_URL).
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// on or off: record and serve /metrics (also CLAVEX_METRICS).
+    #[arg(long, value_name = "on|off")]
+    pub metrics: Option<String>,
+    /// Serve /metrics only on this address, e.g. 127.0.0.1:9464 (also CLAVEX_METRICS_LISTEN).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<String>,
+    /// Org slugs (comma-separated, or *) labelled by name in metrics (also CLAVEX_METRICS_ORGS).
+    #[arg(long, value_name = "SLUGS")]
+    pub metrics_orgs: Option<String>,
 }
 
 impl Cli {
@@ -154,11 +183,14 @@ impl Cli {
             bootstrap_admin_password: self.global.bootstrap_admin_password.clone(),
             tls_cert: self.global.tls_cert.clone(),
             tls_key: self.global.tls_key.clone(),
+            trusted_proxies: self.global.trusted_proxies.clone(),
             access_token_ttl_seconds: self.global.access_token_ttl_seconds.clone(),
             id_token_ttl_seconds: self.global.id_token_ttl_seconds.clone(),
             refresh_token_ttl_seconds: self.global.refresh_token_ttl_seconds.clone(),
             session_ttl_seconds: self.global.session_ttl_seconds.clone(),
             max_body_bytes: self.global.max_body_bytes.clone(),
+            audit_retention_days: self.global.audit_retention_days.clone(),
+            audit_token_events: self.global.audit_token_events.clone(),
             ..FlagOverrides::default()
         };
         // `config check` takes serve's own flags, so that it checks what serve would run with.
@@ -170,6 +202,9 @@ impl Cli {
         if let Some(serve) = serve {
             flags.listen = serve.listen.clone();
             flags.public_url = serve.public_url.clone();
+            flags.metrics = serve.metrics.clone();
+            flags.metrics_listen = serve.metrics_listen.clone();
+            flags.metrics_orgs = serve.metrics_orgs.clone();
         }
         flags
     }

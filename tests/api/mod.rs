@@ -1,6 +1,7 @@
 mod seed_step1;
 
 mod admins;
+mod audit;
 mod auth;
 mod clients;
 mod common;
@@ -11,5 +12,6 @@ mod keys;
 mod openapi;
 mod organizations;
 mod pagination;
+mod proxies;
 mod request_id;
 mod users;

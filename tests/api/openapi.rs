@@ -48,6 +48,7 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/api/v1/organizations/{org}/keys", &["get"]),
     ("/api/v1/organizations/{org}/keys/rotate", &["post"]),
     ("/api/v1/organizations/{org}/events", &["get"]),
+    ("/api/v1/events", &["get"]),
 ];
 
 const METHODS: &[&str] = &[

@@ -645,3 +645,72 @@ async fn version_names_the_build() {
     );
     assert!(line.contains(std::env::consts::ARCH), "{line}");
 }
+
+/// `admin-token list` shows names and scopes, never values; `revoke` makes the token fail at
+/// once, records who revoked it, and an unknown name fails cleanly.
+#[tokio::test]
+async fn admin_tokens_are_listed_and_revoked() {
+    let server = TestServer::start().await;
+    server.create_org("acme").await;
+    let out = cli(
+        &server,
+        &[
+            "admin-token",
+            "create",
+            "--name",
+            "acme-ci",
+            "--org",
+            "acme",
+        ],
+    )
+    .await;
+    out.assert_ok();
+    let token = out.stdout.trim().to_owned();
+    let r = server
+        .call("GET", "/api/v1/organizations/acme", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let out = cli(&server, &["admin-token", "list"]).await;
+    out.assert_ok();
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert!(
+        rows.iter().any(|r| r[..2] == ["bootstrap", "(superadmin)"]),
+        "{out}"
+    );
+    let ci = rows
+        .iter()
+        .find(|r| r[0] == "acme-ci")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(ci[1], "acme", "{out}");
+    assert!(ci[2].ends_with('Z'), "an RFC 3339 time: {out}");
+    assert!(!out.stdout.contains(&token), "never the value: {out}");
+
+    let out = cli(&server, &["admin-token", "revoke", "--name", "acme-ci"]).await;
+    out.assert_ok();
+    let r = server
+        .call("GET", "/api/v1/organizations/acme", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let out = cli(&server, &["admin-token", "list"]).await;
+    assert!(!out.stdout.contains("acme-ci"), "{out}");
+    let r = server
+        .admin(
+            "GET",
+            "/api/v1/organizations/acme/events?type=admin_token.revoked",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let events = r.json()["items"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["target"], "acme-ci");
+    assert_eq!(events[0]["actor"], "cli");
+
+    let out = cli(&server, &["admin-token", "revoke", "--name", "acme-ci"]).await;
+    out.assert_failed().assert_stderr_has(&["admin token"]);
+}

@@ -10,7 +10,7 @@ use tokio::process::Command;
 use super::support::{Output, TEST_MASTER_KEY, clavex, run};
 
 /// `clavex config check ARGS` in `cwd` with `env`.
-async fn check(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+pub(super) async fn check(cwd: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
     let mut cmd = clavex(cwd);
     cmd.args(["config", "check"]).args(args);
     with_env(&mut cmd, env);
@@ -169,7 +169,7 @@ async fn settings_from_a_toml_file_lose_to_variables_and_flags() {
 }
 
 /// Runs `config check` and `serve` with the same settings; both must fail, alike.
-async fn fails_like_serve(env: &[(&str, String)], args: &[&str]) -> Output {
+pub(super) async fn fails_like_serve(env: &[(&str, String)], args: &[&str]) -> Output {
     let dir = tempfile::tempdir().unwrap();
     let checked = check(dir.path(), env, args).await;
     let served = serve(dir.path(), env, args).await;
@@ -217,17 +217,18 @@ async fn invalid_settings_fail_with_serves_message() {
     let path = file.display().to_string();
     let out = fails_like_serve(&[], &["--config", &path]).await;
     out.assert_stderr_has(&["`listen_adress`", &path]);
-    // Settings that load but that this version refuses to serve with (built-in TLS).
+    // TLS files that exist but do not load (more cases in cli::tls).
     let cert = conf.path().join("cert.pem");
     let key = conf.path().join("key.pem");
     std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\n").unwrap();
     std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+    let cert = cert.display().to_string();
     let env = [
-        ("CLAVEX_TLS_CERT", cert.display().to_string()),
+        ("CLAVEX_TLS_CERT", cert.clone()),
         ("CLAVEX_TLS_KEY", key.display().to_string()),
     ];
     let out = fails_like_serve(&env, &[]).await;
-    out.assert_stderr_has(&["CLAVEX_TLS_CERT", "not available"]);
+    out.assert_stderr_has(&["CLAVEX_TLS_CERT", &cert, "not valid PEM"]);
 }
 
 #[tokio::test]

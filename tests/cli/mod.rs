@@ -10,3 +10,4 @@ mod healthcheck;
 mod migrate_data;
 mod serve;
 pub mod support;
+mod tls;

@@ -3,6 +3,7 @@
 //! so a failing test never leaves a process behind, and every wait is bounded.
 
 use std::{
+    io::Write as _,
     net::SocketAddr,
     path::Path,
     process::{ExitStatus, Stdio},
@@ -10,7 +11,7 @@ use std::{
     time::Duration,
 };
 
-use clavex_testkit::{Backend, TestServer};
+use clavex_testkit::{Backend, TestServer, log_capture};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::{Child, Command},
@@ -115,10 +116,12 @@ pub async fn run(mut cmd: Command, stdin: Option<&str>) -> Output {
     match tokio::time::timeout(COMMAND_DEADLINE, child.wait_with_output()).await {
         Ok(out) => {
             let out = out.expect("wait for clavex");
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            log_capture::save_log("cli", &stderr);
             Output {
                 status: out.status,
                 stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                stderr,
             }
         }
         // The child was moved into the future, which the timeout dropped: kill_on_drop ended it.
@@ -164,8 +167,10 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     /// Starts `cmd` (already holding `serve` and its settings) and waits until it logs
-    /// `listening on http://ADDR`. Panics, with its stderr, if it exits or stays silent first.
+    /// `listening on http://ADDR` (or `https://`). Panics, with its stderr, if it exits or stays silent first.
     pub async fn start(mut cmd: Command) -> ServeProcess {
+        verbose_when_capturing(&mut cmd);
+        let mut capture = log_capture::log_file("serve");
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -193,6 +198,9 @@ impl ServeProcess {
                 while let Ok(Some(line)) = lines.next_line().await {
                     if let Some(addr) = listening_addr(&line) {
                         let _ = tx.send(Some(addr));
+                    }
+                    if let Some(file) = capture.as_mut() {
+                        let _ = writeln!(file, "{line}");
                     }
                     let mut all = stderr.lock().expect("stderr buffer");
                     all.push_str(&line);
@@ -273,13 +281,29 @@ impl ServeProcess {
     }
 }
 
+/// While a run captures logs for the secrets check, a server logs everything, unless the test
+/// chose its own level. (One-shot commands keep their level: some tests check where it comes
+/// from.)
+fn verbose_when_capturing(cmd: &mut Command) {
+    let chosen = cmd
+        .as_std()
+        .get_envs()
+        .any(|(k, v)| k == "CLAVEX_LOG" && v.is_some());
+    if log_capture::dir().is_some() && !chosen {
+        cmd.env("CLAVEX_LOG", "trace");
+    }
+}
+
 fn take(buffer: &Mutex<String>) -> String {
     buffer.lock().expect("stderr buffer").clone()
 }
 
-/// The address in a `... listening on http://ADDR; ...` log line.
+/// The address in a `... listening on http://ADDR; ...` (or `https://`) log line.
 fn listening_addr(line: &str) -> Option<SocketAddr> {
-    let rest = line.split("listening on http://").nth(1)?;
+    let rest = line.split("listening on http").nth(1)?;
+    let rest = rest
+        .strip_prefix("://")
+        .or_else(|| rest.strip_prefix("s://"))?;
     let end = rest
         .find(|c: char| c == ';' || c.is_whitespace())
         .unwrap_or(rest.len());

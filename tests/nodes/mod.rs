@@ -4,6 +4,7 @@
 mod faults;
 mod flows;
 mod keys;
+mod log_secrets;
 mod pg_instance;
 mod races;
 mod revocation;

@@ -276,6 +276,7 @@ impl Cluster {
         endpoint: &str,
         form: &[(&str, &str)],
     ) -> TestResponse {
+        clavex_testkit::log_capture::record_form(form);
         let req = self
             .http
             .post(self.url(i, &format!("/acme/{endpoint}")))

@@ -132,6 +132,7 @@ impl Browser {
     }
 
     pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> TestResponse {
+        clavex_testkit::log_capture::record_form(form);
         TestServer::read(self.http.post(url).form(form).send().await.unwrap()).await
     }
 }

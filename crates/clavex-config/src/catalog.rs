@@ -60,11 +60,17 @@ pub(crate) enum SettingId {
     LogFormat,
     TlsCert,
     TlsKey,
+    TrustedProxies,
     AccessTokenTtlSeconds,
     IdTokenTtlSeconds,
     RefreshTokenTtlSeconds,
     SessionTtlSeconds,
     MaxBodyBytes,
+    AuditRetentionDays,
+    AuditTokenEvents,
+    Metrics,
+    MetricsListen,
+    MetricsOrgs,
 }
 
 /// How a raw value is read before the setting's own parser sees it.
@@ -171,7 +177,7 @@ const fn integer(
     }
 }
 
-pub(crate) static SETTINGS: [Spec; 17] = [
+pub(crate) static SETTINGS: [Spec; 23] = [
     text(
         SettingId::Listen,
         "listen",
@@ -268,9 +274,10 @@ pub(crate) static SETTINGS: [Spec; 17] = [
         "CLAVEX_TLS_CERT",
         "--tls-cert",
         None,
-        "PEM file with the certificate chain, for built-in HTTPS. Not available in this version: setting it \
-         stops start-up (and fails `clavex config check`) with a message; terminate TLS at a reverse proxy. \
-         Set both or neither.",
+        "PEM file with the certificate chain (server certificate first, then intermediates). With \
+         `CLAVEX_TLS_KEY`, Clavex serves HTTPS itself on `CLAVEX_LISTEN` (TLS 1.2 and 1.3, HTTP/1.1) and \
+         no plain HTTP there; both files are checked every 2 seconds and a changed, valid pair is used for \
+         new connections without a restart. Set both or neither.",
     ),
     text(
         SettingId::TlsKey,
@@ -278,7 +285,19 @@ pub(crate) static SETTINGS: [Spec; 17] = [
         "CLAVEX_TLS_KEY",
         "--tls-key",
         None,
-        "PEM file with the private key of `CLAVEX_TLS_CERT`. Set both or neither.",
+        "PEM file with the private key of `CLAVEX_TLS_CERT`: PKCS#8 (`BEGIN PRIVATE KEY`), RSA (`BEGIN RSA \
+         PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`), not encrypted. Set both or neither.",
+    ),
+    text(
+        SettingId::TrustedProxies,
+        "trusted_proxies",
+        "CLAVEX_TRUSTED_PROXIES",
+        "--trusted-proxies",
+        None,
+        "Comma-separated IP addresses and CIDR networks of reverse proxies, e.g. `127.0.0.1, 10.0.0.0/8`. \
+         Only from a peer in this list is `X-Forwarded-For` believed (the client is its right-most address \
+         that is not itself a trusted proxy) and an incoming `X-Request-Id` reused. Unset: the TCP peer is \
+         the client. Forwarded host and proto headers are never used: links come from `CLAVEX_PUBLIC_URL`.",
     ),
     integer(
         SettingId::AccessTokenTtlSeconds,
@@ -324,6 +343,55 @@ pub(crate) static SETTINGS: [Spec; 17] = [
         "65536",
         (1_024, 16_777_216, "bytes"),
         "Largest request body accepted, in bytes (1024 to 16777216); larger requests get 413.",
+    ),
+    integer(
+        SettingId::AuditRetentionDays,
+        "audit_retention_days",
+        "CLAVEX_AUDIT_RETENTION_DAYS",
+        "--audit-retention-days",
+        "365",
+        (0, 36_500, "days"),
+        "How long audit events are kept, in days (0 to 36500); the background clean-up deletes older ones. \
+         `0` keeps them forever. Every node of an installation should use the same value.",
+    ),
+    text(
+        SettingId::AuditTokenEvents,
+        "audit_token_events",
+        "CLAVEX_AUDIT_TOKEN_EVENTS",
+        "--audit-token-events",
+        Some("off"),
+        "`on` or `off`. On: every token the token endpoint issues is recorded in the audit trail as \
+         `token.issued` (client, grant type, scope, subject, token id), one row per grant: much more \
+         audit data on a busy installation. Off: only refusals (code replay, refresh-token reuse) are.",
+    ),
+    text(
+        SettingId::Metrics,
+        "metrics",
+        "CLAVEX_METRICS",
+        "--metrics",
+        Some("on"),
+        "`on` or `off`. Off: no `/metrics` on any listener and nothing is recorded (see \
+         docs/operations/metrics.md).",
+    ),
+    text(
+        SettingId::MetricsListen,
+        "metrics_listen",
+        "CLAVEX_METRICS_LISTEN",
+        "--metrics-listen",
+        None,
+        "IP address and port of a separate listener for `/metrics`, e.g. `127.0.0.1:9464`, so that metrics \
+         need not be public; the main listener then answers 404 for `/metrics`. Unset: `/metrics` is served \
+         on `CLAVEX_LISTEN`. Refused when metrics are off or when equal to `CLAVEX_LISTEN`.",
+    ),
+    text(
+        SettingId::MetricsOrgs,
+        "metrics_orgs",
+        "CLAVEX_METRICS_ORGS",
+        "--metrics-orgs",
+        None,
+        "Orgs whose slug becomes the `org` label of sign-in and token metrics: slugs separated by commas, \
+         e.g. `acme,globex`, or `*` for every org. Other orgs are counted as `org=\"other\"`, which keeps the \
+         number of series bounded. Unset: every org is `other`.",
     ),
 ];
 

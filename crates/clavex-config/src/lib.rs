@@ -6,6 +6,8 @@
 
 mod catalog;
 mod error;
+mod metrics;
+mod proxies;
 mod settings;
 mod sources;
 mod values;
@@ -15,6 +17,8 @@ mod tests;
 
 pub use catalog::{CONFIG_ENV, CONFIG_FLAG, ENV_PREFIX, SettingDoc, describe};
 pub use error::{ConfigError, Origin};
+pub use metrics::{MetricsOrgs, MetricsSettings, parse_orgs, parse_switch};
+pub use proxies::{IpNetwork, TrustedProxies};
 pub use settings::Settings;
 pub use sources::FlagOverrides;
 pub use values::{

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use crate::catalog::{self, SettingId};
 use crate::error::{ConfigError, Origin};
+use crate::metrics::MetricsSettings;
+use crate::proxies::TrustedProxies;
 use crate::sources::{FlagOverrides, Layers};
 use crate::values::{
     DatabaseUrl, InvalidValue, LogFormat, PublicUrl, Secret, TlsFiles, check_bootstrap_token,
@@ -30,11 +32,18 @@ pub struct Settings {
     pub log: String,
     pub log_format: LogFormat,
     pub tls: Option<TlsFiles>,
+    /// Peers whose forwarding headers are believed; empty: nobody's.
+    pub trusted_proxies: TrustedProxies,
     pub access_token_ttl_seconds: u32,
     pub id_token_ttl_seconds: u32,
     pub refresh_token_ttl_seconds: u32,
     pub session_ttl_seconds: u32,
     pub max_body_bytes: usize,
+    /// Days audit events are kept; 0 keeps them forever.
+    pub audit_retention_days: u32,
+    /// Record every issued token as `token.issued`.
+    pub audit_token_events: bool,
+    pub metrics: MetricsSettings,
     /// The TOML file that was read, if any, for a start-up log line.
     pub config_file: Option<PathBuf>,
 }
@@ -108,6 +117,10 @@ impl Settings {
         let key = layers.parsed(SettingId::TlsKey, existing_file)?;
         let tls = both_or_neither(SettingId::TlsCert, cert, SettingId::TlsKey, key)?
             .map(|(cert, key)| TlsFiles { cert, key });
+        let trusted_proxies = layers
+            .parsed(SettingId::TrustedProxies, TrustedProxies::parse)?
+            .map(|(proxies, _)| proxies)
+            .unwrap_or_default();
 
         Ok(Settings {
             listen,
@@ -120,11 +133,17 @@ impl Settings {
             log,
             log_format,
             tls,
+            trusted_proxies,
             access_token_ttl_seconds: layers.integer(SettingId::AccessTokenTtlSeconds)?,
             id_token_ttl_seconds: layers.integer(SettingId::IdTokenTtlSeconds)?,
             refresh_token_ttl_seconds: layers.integer(SettingId::RefreshTokenTtlSeconds)?,
             session_ttl_seconds: layers.integer(SettingId::SessionTtlSeconds)?,
             max_body_bytes: layers.integer(SettingId::MaxBodyBytes)?,
+            audit_retention_days: layers.integer(SettingId::AuditRetentionDays)?,
+            audit_token_events: layers
+                .required(SettingId::AuditTokenEvents, crate::metrics::parse_switch)?
+                .0,
+            metrics: crate::metrics::load(&layers, listen)?,
             config_file: layers.config_file().map(PathBuf::from),
         })
     }

@@ -31,11 +31,17 @@ pub struct FlagOverrides {
     pub log_format: Option<String>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    pub trusted_proxies: Option<String>,
     pub access_token_ttl_seconds: Option<String>,
     pub id_token_ttl_seconds: Option<String>,
     pub refresh_token_ttl_seconds: Option<String>,
     pub session_ttl_seconds: Option<String>,
     pub max_body_bytes: Option<String>,
+    pub audit_retention_days: Option<String>,
+    pub audit_token_events: Option<String>,
+    pub metrics: Option<String>,
+    pub metrics_listen: Option<String>,
+    pub metrics_orgs: Option<String>,
 }
 
 impl FlagOverrides {
@@ -54,11 +60,17 @@ impl FlagOverrides {
             SettingId::LogFormat => &self.log_format,
             SettingId::TlsCert => &self.tls_cert,
             SettingId::TlsKey => &self.tls_key,
+            SettingId::TrustedProxies => &self.trusted_proxies,
             SettingId::AccessTokenTtlSeconds => &self.access_token_ttl_seconds,
             SettingId::IdTokenTtlSeconds => &self.id_token_ttl_seconds,
             SettingId::RefreshTokenTtlSeconds => &self.refresh_token_ttl_seconds,
             SettingId::SessionTtlSeconds => &self.session_ttl_seconds,
             SettingId::MaxBodyBytes => &self.max_body_bytes,
+            SettingId::AuditRetentionDays => &self.audit_retention_days,
+            SettingId::AuditTokenEvents => &self.audit_token_events,
+            SettingId::Metrics => &self.metrics,
+            SettingId::MetricsListen => &self.metrics_listen,
+            SettingId::MetricsOrgs => &self.metrics_orgs,
         };
         value.as_deref()
     }

@@ -97,12 +97,20 @@ fn defaults_are_the_ones_describe_publishes() {
             "refresh_token_ttl_seconds" => Some(s.refresh_token_ttl_seconds.to_string()),
             "session_ttl_seconds" => Some(s.session_ttl_seconds.to_string()),
             "max_body_bytes" => Some(s.max_body_bytes.to_string()),
+            "audit_retention_days" => Some(s.audit_retention_days.to_string()),
+            "audit_token_events" => {
+                Some(if s.audit_token_events { "on" } else { "off" }.to_owned())
+            }
+            "metrics" => Some(if s.metrics.enabled { "on" } else { "off" }.to_owned()),
+            "metrics_listen" => s.metrics.listen.map(|a| a.to_string()),
+            "metrics_orgs" => Some(s.metrics.orgs.to_string()).filter(|o| !o.is_empty()),
             "bootstrap_admin_token"
             | "bootstrap_admin_username"
             | "bootstrap_admin_password"
             | "master_key"
             | "tls_cert"
-            | "tls_key" => None,
+            | "tls_key"
+            | "trusted_proxies" => None,
             other => panic!("setting {other} is not covered by this test"),
         }
     };
@@ -162,11 +170,17 @@ fn every_setting_is_read_from_every_layer() {
         ("log_format", "json".into()),
         ("tls_cert", cert.path().display().to_string()),
         ("tls_key", key.path().display().to_string()),
+        ("trusted_proxies", "10.0.0.0/8, ::1".into()),
         ("access_token_ttl_seconds", "31".into()),
         ("id_token_ttl_seconds", "32".into()),
         ("refresh_token_ttl_seconds", "61".into()),
         ("session_ttl_seconds", "62".into()),
         ("max_body_bytes", "2048".into()),
+        ("audit_retention_days", "30".into()),
+        ("audit_token_events", "on".into()),
+        ("metrics", "on".into()),
+        ("metrics_listen", "127.0.0.1:9464".into()),
+        ("metrics_orgs", "acme, globex".into()),
         ("database_max_connections", "40".into()),
     ];
     assert_eq!(
@@ -191,6 +205,15 @@ fn every_setting_is_read_from_every_layer() {
         assert_eq!(
             (tls.cert.as_path(), tls.key.as_path()),
             (cert.path(), key.path())
+        );
+        assert_eq!(s.trusted_proxies.to_string(), "10.0.0.0/8, ::1");
+        assert_eq!(
+            s.metrics,
+            crate::MetricsSettings {
+                enabled: true,
+                listen: Some("127.0.0.1:9464".parse().unwrap()),
+                orgs: crate::MetricsOrgs::Listed(vec!["acme".into(), "globex".into()]),
+            }
         );
         assert_eq!(
             (
@@ -243,11 +266,17 @@ fn every_setting_is_read_from_every_layer() {
         log_format: get("log_format"),
         tls_cert: get("tls_cert"),
         tls_key: get("tls_key"),
+        trusted_proxies: get("trusted_proxies"),
         access_token_ttl_seconds: get("access_token_ttl_seconds"),
         id_token_ttl_seconds: get("id_token_ttl_seconds"),
         refresh_token_ttl_seconds: get("refresh_token_ttl_seconds"),
         session_ttl_seconds: get("session_ttl_seconds"),
         max_body_bytes: get("max_body_bytes"),
+        audit_retention_days: get("audit_retention_days"),
+        audit_token_events: get("audit_token_events"),
+        metrics: get("metrics"),
+        metrics_listen: get("metrics_listen"),
+        metrics_orgs: get("metrics_orgs"),
     };
     check(&ok(&flags, &[]));
 
@@ -306,6 +335,10 @@ fn malformed_values_name_the_variable_key_and_origin() {
             "short",
         ),
         ("CLAVEX_TLS_CERT", "tls_cert", "/nonexistent/cert.pem"),
+        ("CLAVEX_TRUSTED_PROXIES", "trusted_proxies", "10.0.0.1/8"),
+        ("CLAVEX_METRICS", "metrics", "maybe"),
+        ("CLAVEX_METRICS_LISTEN", "metrics_listen", "localhost:9464"),
+        ("CLAVEX_METRICS_ORGS", "metrics_orgs", "acme,Globex"),
     ];
     for (var, key, value) in cases {
         let e = err(&none(), &[(var, value)]);

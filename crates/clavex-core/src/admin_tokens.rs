@@ -25,7 +25,58 @@ impl std::fmt::Debug for NewAdminToken {
     }
 }
 
+/// A token as listed: never its value or hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminTokenView {
+    pub name: String,
+    /// The org slug it is limited to; `None` for a superadmin token.
+    pub org: Option<String>,
+    pub created_at: i64,
+}
+
 impl Core {
+    /// Every admin token, oldest first. Superadmins only.
+    pub async fn list_admin_tokens(&self, actor: &Actor) -> CoreResult<Vec<AdminTokenView>> {
+        actor.require_superadmin()?;
+        let mut views = Vec::new();
+        for t in self.store.list_admin_tokens().await? {
+            let org = match &t.org_id {
+                Some(id) => self.store.get_org(id).await?.map(|o| o.slug),
+                None => None,
+            };
+            views.push(AdminTokenView {
+                name: t.name,
+                org,
+                created_at: t.created_at,
+            });
+        }
+        Ok(views)
+    }
+
+    /// Deletes the token named `name`: the next request with it is 401. Superadmins only.
+    pub async fn revoke_admin_token(&self, actor: &Actor, name: &str) -> CoreResult<()> {
+        actor.require_superadmin()?;
+        let token = self
+            .store
+            .list_admin_tokens()
+            .await?
+            .into_iter()
+            .find(|t| t.name == name)
+            .ok_or(CoreError::not_found("admin token"))?;
+        let event = self.event(
+            actor,
+            token.org_id.as_deref(),
+            "admin_token.revoked",
+            name,
+            serde_json::json!({}),
+        );
+        if !self.store.delete_admin_token(name, &event).await? {
+            // Deleted by someone else in between.
+            return Err(CoreError::not_found("admin token"));
+        }
+        Ok(())
+    }
+
     /// Creates a token; with `org_slug` it reaches only that org.
     pub async fn create_admin_token(
         &self,

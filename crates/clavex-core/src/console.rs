@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    Actor, Core, CoreError, CoreResult, Principal, keys::parse_algorithm, users::hash_password,
-    validate, views::rfc3339,
+    Actor, Core, CoreError, CoreResult, Principal, keys::parse_algorithm, validate, views::rfc3339,
 };
 
 /// The console's own OAuth client in the console org: public, PKCE, code flow only.
@@ -293,7 +292,7 @@ impl Core {
             name: name.trim().to_string(),
             given_name: None,
             family_name: None,
-            password_hash: Some(hash_password(plain).await?),
+            password_hash: Some(self.hash_password_queued(plain).await?),
             disabled: false,
             created_at: now,
             updated_at: now,
@@ -358,14 +357,21 @@ impl Core {
         let mut changed = false;
         let stored = user.password_hash.clone();
         let plain = plain_password.to_string();
-        let matches = tokio::task::spawn_blocking(move || {
-            stored.is_some_and(|h| password::verify_password(&plain, &h).unwrap_or(false))
-        })
-        .await
-        .map_err(|e| CoreError::Internal(format!("password check failed: {e}")))?;
+        let matches = {
+            // Released before hashing below, which takes a slot of its own.
+            let _permit = self.password_slot("verify").await?;
+            tokio::task::spawn_blocking(move || {
+                stored.is_some_and(|h| password::verify_password(&plain, &h).unwrap_or(false))
+            })
+            .await
+            .map_err(|e| CoreError::Internal(format!("password check failed: {e}")))?
+        };
         if !matches || user.disabled {
             validate::password(plain_password)?;
-            user.password_hash = Some(hash_password(plain_password.to_string()).await?);
+            user.password_hash = Some(
+                self.hash_password_queued(plain_password.to_string())
+                    .await?,
+            );
             user.disabled = false;
             user.updated_at = self.now();
             let event = self.event(
@@ -446,7 +452,7 @@ impl Core {
         }
         if let Some(p) = input.password {
             validate::password(&p)?;
-            user.password_hash = Some(hash_password(p).await?);
+            user.password_hash = Some(self.hash_password_queued(p).await?);
             changed.push("password");
         }
         if input.superadmin == Some(false) {

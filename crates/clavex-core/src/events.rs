@@ -68,6 +68,19 @@ impl Core {
             .await?;
         Ok(Listing::from_page(found.map(EventView::from)))
     }
+
+    /// The whole installation's trail, including events of deleted orgs and of no org (admin
+    /// tokens, console accounts): superadmins only.
+    pub async fn list_all_events(
+        &self,
+        actor: &Actor,
+        filter: &EventFilter,
+        page: &PageParams,
+    ) -> CoreResult<Listing<EventView>> {
+        actor.require_superadmin()?;
+        let found = self.store.list_all_events(filter, page.request()?).await?;
+        Ok(Listing::from_page(found.map(EventView::from)))
+    }
 }
 
 /// An audit event as the API shows it.
@@ -78,6 +91,8 @@ pub struct EventView {
     pub time: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// The org the event belongs to; `null` for installation-wide events.
+    pub org_id: Option<String>,
     pub actor: String,
     pub target: String,
     pub outcome: String,
@@ -92,6 +107,7 @@ impl From<Event> for EventView {
             id: e.id,
             time: rfc3339(e.time),
             kind: e.kind,
+            org_id: e.org_id,
             actor: e.actor,
             target: e.target,
             outcome: e.outcome,

@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub use actor::{Actor, Principal};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{CoreError, CoreResult};
+pub use views::rfc3339;
 
 use clavex_crypto::master_key::MasterKey;
 use clavex_store::Store;
@@ -41,6 +42,10 @@ pub struct CoreSettings {
     pub id_token_ttl_seconds: i64,
     pub refresh_token_ttl_seconds: i64,
     pub session_ttl_seconds: i64,
+    /// How long audit events are kept; `None` keeps them forever.
+    pub audit_retention_seconds: Option<i64>,
+    /// Record every issued token as `token.issued`.
+    pub audit_token_events: bool,
 }
 
 impl CoreSettings {
@@ -72,6 +77,7 @@ impl Core {
         master_key: MasterKey,
         settings: CoreSettings,
     ) -> Self {
+        let started_at = clock.now();
         Core {
             store,
             clock,
@@ -81,8 +87,18 @@ impl Core {
             password_gate: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),
-            metrics: Arc::new(metrics::Metrics::default()),
+            metrics: Arc::new(metrics::Metrics::new(
+                metrics::MetricsOptions::default(),
+                started_at,
+            )),
         }
+    }
+
+    /// Uses `metrics` (made from the settings, and perhaps shared with the store) instead of
+    /// the default ones.
+    pub fn with_metrics(mut self, metrics: Arc<metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     pub fn now(&self) -> i64 {

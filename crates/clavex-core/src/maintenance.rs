@@ -36,6 +36,11 @@ impl Core {
             // A grant expires at most the refresh-token lifetime after the code was redeemed,
             // which was before the code expired.
             used_codes_before: grants_before - self.settings.refresh_token_ttl_seconds,
+            // Retention is counted from the real time, without the margin: it is days long.
+            events_before: self
+                .settings
+                .audit_retention_seconds
+                .map(|keep| self.now() - keep),
         }
     }
 
@@ -55,6 +60,7 @@ impl Core {
             ("revoked_access_token", counts.revoked_access_tokens),
             ("throttle", counts.throttles),
             ("client_secret", counts.client_secrets),
+            ("event", counts.events),
         ] {
             if n > 0 {
                 self.metrics.add(PURGED, PURGED_HELP, &[("kind", kind)], n);

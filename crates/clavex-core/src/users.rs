@@ -97,6 +97,31 @@ pub async fn hash_password(plain: String) -> CoreResult<String> {
         .map_err(CoreError::from)
 }
 
+impl Core {
+    /// Waits for an Argon2id slot (the gate bounds password work to the cores), recording the
+    /// wait under `op` (`verify` or `hash`). Hold the permit while the work runs.
+    pub(crate) async fn password_slot(
+        &self,
+        op: &'static str,
+    ) -> CoreResult<tokio::sync::SemaphorePermit<'_>> {
+        let queued = std::time::Instant::now();
+        let permit = self
+            .password_gate
+            .acquire()
+            .await
+            .map_err(|e| CoreError::Internal(format!("password gate closed: {e}")))?;
+        self.metrics.password_queue_wait(op, queued.elapsed());
+        Ok(permit)
+    }
+
+    /// `hash_password` in an Argon2id slot, so that hashing (user creation, password changes)
+    /// queues with sign-ins instead of adding CPU work beside them.
+    pub(crate) async fn hash_password_queued(&self, plain: String) -> CoreResult<String> {
+        let _permit = self.password_slot("hash").await?;
+        hash_password(plain).await
+    }
+}
+
 fn optional_name(field: &str, value: Option<String>) -> CoreResult<Option<String>> {
     match value {
         Some(v) if v.trim().is_empty() => Ok(None),
@@ -132,7 +157,7 @@ impl Core {
         let given_name = optional_name("given_name", input.given_name)?;
         let family_name = optional_name("family_name", input.family_name)?;
         let password_hash = match input.password {
-            Some(p) => Some(hash_password(p).await?),
+            Some(p) => Some(self.hash_password_queued(p).await?),
             None => None,
         };
         let now = self.now();
@@ -239,7 +264,7 @@ impl Core {
         }
         if let Some(p) = input.password {
             validate::password(&p)?;
-            user.password_hash = Some(hash_password(p).await?);
+            user.password_hash = Some(self.hash_password_queued(p).await?);
             changed.push("password");
         }
         user.updated_at = self.now();

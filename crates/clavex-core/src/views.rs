@@ -1,7 +1,7 @@
 //! Helpers shared by the API views.
 
 /// Unix seconds as RFC 3339 UTC, the form every API time field uses.
-pub(crate) fn rfc3339(unix: i64) -> String {
+pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
         .and_then(|t| {

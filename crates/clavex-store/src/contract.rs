@@ -38,6 +38,10 @@ pub trait Store:
 {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<()>;
+    /// The connection pool's state, for metrics; `None` for a store without one.
+    fn pool_status(&self) -> Option<crate::PoolStatus> {
+        None
+    }
 }
 
 #[async_trait]
@@ -64,6 +68,11 @@ pub trait AdminTokenStore: Send + Sync + 'static {
     /// Returns true when anything changed.
     async fn ensure_admin_token(&self, token: &AdminToken, event: &Event) -> Result<bool>;
     async fn find_admin_token_by_hash(&self, token_hash: &str) -> Result<Option<AdminToken>>;
+    /// Every token, oldest first (an installation has few).
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>>;
+    /// Deletes the token named `name` with `event`, in one transaction; `false` when none has
+    /// that name.
+    async fn delete_admin_token(&self, name: &str, event: &Event) -> Result<bool>;
 }
 
 #[async_trait]
@@ -179,6 +188,9 @@ pub trait EventStore: Send + Sync + 'static {
         filter: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>>;
+    /// Every org's events and those of no org (admin tokens, console accounts), oldest first.
+    async fn list_all_events(&self, filter: &EventFilter, page: PageRequest)
+    -> Result<Page<Event>>;
 }
 
 /// Sign-in state: pending authorization requests, SSO sessions and throttling counters.
@@ -258,7 +270,15 @@ pub trait GrantStore: Send + Sync + 'static {
         event_on_reuse: &Event,
     ) -> Result<RefreshRotation>;
 
-    async fn revoke_access_token(&self, org_id: &str, jti: &str, expires_at: i64) -> Result<()>;
+    /// Records a revoked access token with `event`, in one transaction; `false` (and no event)
+    /// when it was revoked already.
+    async fn revoke_access_token(
+        &self,
+        org_id: &str,
+        jti: &str,
+        expires_at: i64,
+        event: &Event,
+    ) -> Result<bool>;
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool>;
 }
 

@@ -124,6 +124,8 @@ pub struct PurgeCutoffs {
     /// Used codes that expired at or before this time. A used code is kept while the grant made
     /// from it may still exist, so that a late replay still finds it and revokes that grant.
     pub used_codes_before: i64,
+    /// Audit events recorded at or before this time; `None` keeps every event.
+    pub events_before: Option<i64>,
 }
 
 /// Rows deleted by one clean-up, per kind.
@@ -138,6 +140,8 @@ pub struct PurgeCounts {
     pub revoked_access_tokens: u64,
     pub throttles: u64,
     pub client_secrets: u64,
+    /// Audit events older than the retention.
+    pub events: u64,
 }
 
 impl PurgeCounts {
@@ -151,5 +155,6 @@ impl PurgeCounts {
             + self.revoked_access_tokens
             + self.throttles
             + self.client_secrets
+            + self.events
     }
 }

@@ -9,6 +9,7 @@ pub mod conformance;
 mod contract;
 mod error;
 mod grant_records;
+mod observe;
 mod page;
 mod records;
 mod sql;
@@ -19,6 +20,7 @@ pub use contract::{
 };
 pub use error::StoreError;
 pub use grant_records::*;
+pub use observe::{PoolStatus, QueryObserver};
 pub use page::{Page, PageRequest};
 pub use records::*;
 pub use sql::{Backend, SqlStore};

@@ -13,6 +13,7 @@
 )]
 
 mod database;
+pub mod log_capture;
 mod server;
 
 pub use database::{Backend, TestDatabase};

@@ -57,9 +57,11 @@ impl TestServer {
 
     /// Starts over `db` after `adjust` has changed the settings (e.g. the master key).
     pub async fn start_with(db: TestDatabase, adjust: impl FnOnce(&mut Settings)) -> TestServer {
+        crate::log_capture::install_subscriber();
         let mut settings = Settings::for_tests(&db.url);
         adjust(&mut settings);
         let admin_token = format!("cxa_test_{}", uuid::Uuid::new_v4().simple());
+        crate::log_capture::record_secret(&admin_token);
         settings.bootstrap_admin_token = Some(clavex_config::Secret::new(admin_token.clone()));
         let start = real_now();
         let clock = Arc::new(ManualClock::new(start));
@@ -76,7 +78,8 @@ impl TestServer {
         boot::apply_bootstrap(&core, &settings)
             .await
             .expect("apply the bootstrap token");
-        let state = AppState::new(core.clone(), settings.max_body_bytes);
+        let state = AppState::new(core.clone(), settings.max_body_bytes)
+            .with_trusted_proxies(settings.trusted_proxies.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async move {
@@ -122,9 +125,11 @@ impl TestServer {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("HTTP method");
         let mut req = self.http.request(method, self.url(path));
         if let Some(token) = token {
+            crate::log_capture::record_secret(token);
             req = req.bearer_auth(token);
         }
         if let Some(body) = body {
+            crate::log_capture::record_json(&body);
             req = req.json(&body);
         }
         Self::read(req.send().await.expect("send the request")).await
@@ -134,6 +139,7 @@ impl TestServer {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("read the response body");
+        crate::log_capture::record_response(&headers, &text);
         TestResponse {
             status,
             headers,

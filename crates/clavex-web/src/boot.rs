@@ -9,8 +9,11 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use clavex_config::{DatabaseUrl, Settings};
-use clavex_core::{Clock, Core, CoreSettings};
+use clavex_config::{DatabaseUrl, MetricsOrgs, Settings};
+use clavex_core::{
+    Clock, Core, CoreSettings,
+    metrics::{Metrics, MetricsOptions, OrgLabels},
+};
 use clavex_crypto::master_key::MasterKey;
 use clavex_store::SqlStore;
 
@@ -134,6 +137,9 @@ pub fn core_settings(settings: &Settings) -> CoreSettings {
         id_token_ttl_seconds: i64::from(settings.id_token_ttl_seconds),
         refresh_token_ttl_seconds: i64::from(settings.refresh_token_ttl_seconds),
         session_ttl_seconds: i64::from(settings.session_ttl_seconds),
+        audit_retention_seconds: (settings.audit_retention_days > 0)
+            .then(|| i64::from(settings.audit_retention_days) * 86_400),
+        audit_token_events: settings.audit_token_events,
     }
 }
 
@@ -142,12 +148,28 @@ pub async fn open_core(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Re
     // The store first: it creates the data folder the key file lives in.
     let store = open_store(settings).await?;
     let master_key = load_master_key(settings)?;
-    Ok(Core::new(
-        Arc::new(store),
-        clock,
-        master_key,
-        core_settings(settings),
-    ))
+    let metrics = Arc::new(Metrics::new(metrics_options(settings), clock.now()));
+    // The store reports each operation's latency into the same metrics (not with metrics off).
+    let store = if metrics.enabled() {
+        store.observed_by(metrics.clone())
+    } else {
+        store
+    };
+    let core = Core::new(Arc::new(store), clock, master_key, core_settings(settings));
+    Ok(core.with_metrics(metrics))
+}
+
+pub fn metrics_options(settings: &Settings) -> MetricsOptions {
+    let m = &settings.metrics;
+    MetricsOptions {
+        enabled: m.enabled,
+        org_labels: match &m.orgs {
+            MetricsOrgs::None => OrgLabels::None,
+            MetricsOrgs::All => OrgLabels::All,
+            MetricsOrgs::Listed(slugs) => OrgLabels::Listed(slugs.clone()),
+        },
+        on_main_listener: m.listen.is_none(),
+    }
 }
 
 /// Prepares the Admin Console's org and client, then applies `CLAVEX_BOOTSTRAP_ADMIN_TOKEN` and

@@ -1,10 +1,8 @@
 //! Request extractors that answer in SPEC's error format: JSON bodies (415 for other types, 413
 //! beyond the limit, 400 naming the offending field), query strings, and the admin bearer token.
 
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, FromRequest, FromRequestParts, Request},
+    extract::{FromRequest, FromRequestParts, Request},
     http::{StatusCode, header, request::Parts},
 };
 use clavex_core::{Actor, CoreError};
@@ -161,8 +159,8 @@ impl FromRequestParts<AppState> for Admin {
             .ok_or(ApiError::from(CoreError::Unauthenticated))?;
         let source_ip = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+            .get::<crate::client_addr::ClientAddr>()
+            .map(|client| client.ip.to_string());
         let actor = state
             .core
             .authenticate_admin_token(token, source_ip)

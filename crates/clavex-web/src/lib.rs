@@ -4,28 +4,31 @@
 
 pub mod api;
 pub mod boot;
+pub mod client_addr;
 mod console;
 mod error;
 mod extract;
 mod health;
-mod metrics;
+pub mod metrics;
 pub mod oidc;
 pub mod openapi;
 mod pages;
 mod request_log;
 mod router;
 mod server;
+pub mod tls;
 
 use std::sync::{
     Arc,
     atomic::{AtomicBool, Ordering},
 };
 
+use clavex_config::TrustedProxies;
 use clavex_core::Core;
 
 pub use error::ApiError;
 pub use router::router;
-pub use server::serve;
+pub use server::{serve, serve_tls};
 
 /// Everything a handler can reach. Passed explicitly; there is no global state.
 #[derive(Clone)]
@@ -33,6 +36,8 @@ pub struct AppState {
     pub core: Core,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
+    /// Peers whose `X-Forwarded-For` is believed (see `client_addr`); empty by default.
+    pub trusted_proxies: Arc<TrustedProxies>,
     draining: Arc<AtomicBool>,
 }
 
@@ -41,8 +46,15 @@ impl AppState {
         AppState {
             core,
             max_body_bytes,
+            trusted_proxies: Arc::default(),
             draining: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Believes `X-Forwarded-For` from these peers (`CLAVEX_TRUSTED_PROXIES`).
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
+        self
     }
 
     /// From now on `/readyz` answers 503 so that load balancers stop sending traffic.

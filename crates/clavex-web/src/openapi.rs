@@ -25,7 +25,7 @@ use crate::api;
         api::groups::create, api::groups::list, api::groups::get, api::groups::delete,
         api::groups::members, api::groups::add_member, api::groups::remove_member,
         api::keys::list, api::keys::rotate,
-        api::events::list,
+        api::events::list, api::events::list_all,
         api::admins::create, api::admins::list, api::admins::get, api::admins::update,
         api::admins::delete, api::admins::org_list, api::admins::grant, api::admins::revoke,
     ),

@@ -1,7 +1,9 @@
 //! One id per request, and one log line per request.
 //!
 //! The id is the `X-Request-Id` header: taken from the request when it is a short token (a proxy
-//! in front may have set it, so its logs and ours share ids), otherwise generated. It is echoed
+//! in front may have set it, so its logs and ours share ids), otherwise generated. With
+//! `CLAVEX_TRUSTED_PROXIES` set, only a trusted proxy's id is taken; without it, anyone's is, as
+//! before that setting existed. It is echoed
 //! in the response header, in every JSON error body (`request_id`) and on every error page, so a
 //! user's screenshot or a client's log line leads to the server's log line. Only the path is
 //! logged, never the query string: it can carry codes and tokens.
@@ -43,9 +45,14 @@ fn is_probe(path: &str) -> bool {
 }
 
 pub async fn layer(mut req: Request, next: Next) -> Response {
+    let may_set_id = req
+        .extensions()
+        .get::<crate::client_addr::ClientAddr>()
+        .is_none_or(|client| client.headers_trusted);
     let id = req
         .headers()
         .get(HEADER)
+        .filter(|_| may_set_id)
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map(str::to_owned)

@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/organizations/{org}/keys", get(api::keys::list))
         .route("/organizations/{org}/keys/rotate", post(api::keys::rotate))
         .route("/organizations/{org}/events", get(api::events::list))
+        .route("/events", get(api::events::list_all))
         .route("/organizations/{org}/admins", get(api::admins::org_list))
         .route(
             "/organizations/{org}/admins/{id}",
@@ -108,26 +109,42 @@ pub fn router(state: AppState) -> Router {
             get(oidc::logout::logout).post(oidc::logout::logout),
         );
 
-    Router::new()
+    // With metrics off (`CLAVEX_METRICS=off`) there is no `/metrics` and nothing is recorded.
+    let metrics_on = state.core.metrics.enabled();
+    let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/static/clavex.css", get(pages::stylesheet))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
+        .route("/readyz", get(health::readyz));
+    let app = if metrics_on {
+        app.route("/metrics", get(metrics::render))
+    } else {
+        app
+    };
+    let app = app
         .nest("/api/v1", admin_api)
         .merge(console::routes())
         .merge(provider)
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .route_layer(axum::middleware::from_fn_with_state(
+        .method_not_allowed_fallback(method_not_allowed);
+    let app = if metrics_on {
+        app.route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
-        .layer(axum::middleware::map_response_with_state(
-            state.clone(),
-            strict_transport_security,
-        ))
-        .with_state(state)
-        .layer(axum::middleware::from_fn(request_log::layer))
+    } else {
+        app
+    };
+    app.layer(axum::middleware::map_response_with_state(
+        state.clone(),
+        strict_transport_security,
+    ))
+    .with_state(state.clone())
+    .layer(axum::middleware::from_fn(request_log::layer))
+    // Outermost: the request log already needs to know whether the peer is a trusted proxy.
+    .layer(axum::middleware::from_fn_with_state(
+        state,
+        crate::client_addr::layer,
+    ))
 }
 
 /// HSTS on every response when the public URL is https: browsers then never try plain HTTP for

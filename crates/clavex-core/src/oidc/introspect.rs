@@ -123,7 +123,17 @@ impl Core {
             if let (true, Some(jti)) = (mine, claims["jti"].as_str()) {
                 let exp = claims["exp"].as_i64().unwrap_or(now);
                 if exp > now {
-                    self.store.revoke_access_token(&org.id, jti, exp).await?;
+                    let event = self.event_as(
+                        &format!("client:{}", client.client_id),
+                        source_ip,
+                        Some(&org.id),
+                        "token.revoked",
+                        &client.client_id,
+                        json!({ "jti": jti, "token_type": "access_token" }),
+                    );
+                    self.store
+                        .revoke_access_token(&org.id, jti, exp, &event)
+                        .await?;
                 }
             }
         }

@@ -19,9 +19,6 @@ pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
 /// How long an address is refused.
 pub const ADDRESS_LOCK_SECONDS: i64 = 5 * 60;
 
-const SIGNINS: &str = "clavex_signins_total";
-const SIGNINS_HELP: &str = "Password sign-ins by outcome.";
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignInOutcome {
     Success(Box<User>),
@@ -45,6 +42,22 @@ fn account_key(org: &Org, user: Option<&User>, login: &str) -> String {
         Some(u) => format!("account:{}:{}", org.id, u.id),
         None => format!("account:{}:?{}", org.id, normalize_login(login)),
     }
+}
+
+/// The audit target for a login name that names no account: a short hash that groups repeated
+/// attempts, never the typed text (people type passwords into the username box).
+fn login_target(login: &str) -> String {
+    format!(
+        "login:{}",
+        &clavex_crypto::secret::hash_token(&normalize_login(login))[..16]
+    )
+}
+
+/// A lock placed on a throttle counter.
+#[derive(Debug, Clone, Copy)]
+struct Lock {
+    until: i64,
+    failures: i64,
 }
 
 fn address_key(org: &Org, ip: &str) -> String {
@@ -80,18 +93,7 @@ impl Core {
         // Verification, the lock check before it and the failure count after it all happen
         // while holding an Argon2id slot: parallel guesses queue here and each one sees the
         // failures counted before it, so at most one slot's worth pass the limit per node.
-        let queued = std::time::Instant::now();
-        let _permit = self
-            .password_gate
-            .acquire()
-            .await
-            .map_err(|e| CoreError::Internal(format!("password gate closed: {e}")))?;
-        self.metrics.observe(
-            "clavex_password_queue_wait_seconds",
-            "Time a sign-in waited for an Argon2id slot.",
-            &[],
-            queued.elapsed(),
-        );
+        let _permit = self.password_slot("verify").await?;
         if let Some(retry_after) = self.locked_for(&keys, self.now()).await? {
             return self.throttled(org, login, source_ip, retry_after).await;
         }
@@ -101,29 +103,44 @@ impl Core {
                 for key in &account_keys {
                     self.store.clear_throttle(key).await?;
                 }
-                self.metrics
-                    .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "success")]);
+                self.metrics.signin("success", &org.slug);
                 Ok(SignInOutcome::Success(Box::new(user)))
             }
             (_, user) => {
+                let mut locks = Vec::new();
                 for key in &account_keys {
-                    self.count_failure(org, key, LOGIN_FAILURES_BEFORE_LOCK, now, |n| {
-                        // 1, 2, 4, 8 ... minutes, capped.
-                        let exp = (n - LOGIN_FAILURES_BEFORE_LOCK).clamp(0, 10) as u32;
-                        (60_i64 << exp).min(MAX_LOCK_SECONDS)
-                    })
-                    .await?;
+                    let lock = self
+                        .count_failure(org, key, LOGIN_FAILURES_BEFORE_LOCK, now, |n| {
+                            // 1, 2, 4, 8 ... minutes, capped.
+                            let exp = (n - LOGIN_FAILURES_BEFORE_LOCK).clamp(0, 10) as u32;
+                            (60_i64 << exp).min(MAX_LOCK_SECONDS)
+                        })
+                        .await?;
+                    locks.extend(lock.map(|l| ("account", l)));
                 }
                 if let Some(key) = &address {
-                    self.count_failure(org, key, ADDRESS_FAILURES_BEFORE_LOCK, now, |_| {
-                        ADDRESS_LOCK_SECONDS
-                    })
-                    .await?;
+                    let lock = self
+                        .count_failure(org, key, ADDRESS_FAILURES_BEFORE_LOCK, now, |_| {
+                            ADDRESS_LOCK_SECONDS
+                        })
+                        .await?;
+                    locks.extend(lock.map(|l| ("address", l)));
                 }
                 self.record_signin_failure(org, login, user.as_ref(), source_ip, "bad_credentials")
                     .await?;
-                self.metrics
-                    .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "bad_credentials")]);
+                // The two account counters lock together; one event says so. The longest
+                // lock is the one that matters to whoever reads the trail.
+                let account = locks
+                    .iter()
+                    .filter(|(scope, _)| *scope == "account")
+                    .max_by_key(|(_, l)| l.until)
+                    .copied();
+                let address = locks.iter().find(|(scope, _)| *scope == "address").copied();
+                for (scope, lock) in account.into_iter().chain(address) {
+                    self.record_lockout(org, login, user.as_ref(), source_ip, scope, lock)
+                        .await?;
+                }
+                self.metrics.signin("bad_credentials", &org.slug);
                 Ok(SignInOutcome::BadCredentials)
             }
         }
@@ -151,8 +168,7 @@ impl Core {
     ) -> CoreResult<SignInOutcome> {
         self.record_signin_failure(org, login, None, source_ip, "throttled")
             .await?;
-        self.metrics
-            .inc(SIGNINS, SIGNINS_HELP, &[("outcome", "throttled")]);
+        self.metrics.signin("throttled", &org.slug);
         Ok(SignInOutcome::Throttled { retry_after })
     }
 
@@ -174,6 +190,8 @@ impl Core {
         .map_err(|e| CoreError::Internal(format!("password task failed: {e}")))
     }
 
+    /// Counts a failure under `key`; returns the lock it placed, if the count reached
+    /// `threshold`.
     async fn count_failure(
         &self,
         org: &Org,
@@ -181,16 +199,54 @@ impl Core {
         threshold: i64,
         now: i64,
         lock_for: impl Fn(i64) -> i64,
-    ) -> CoreResult<()> {
+    ) -> CoreResult<Option<Lock>> {
         let state = self
             .store
             .bump_throttle(key, &org.id, now, WINDOW_SECONDS)
             .await?;
-        if state.failures >= threshold {
-            self.store
-                .lock_throttle(key, now + lock_for(state.failures))
-                .await?;
+        if state.failures < threshold {
+            return Ok(None);
         }
+        let until = now + lock_for(state.failures);
+        self.store.lock_throttle(key, until).await?;
+        Ok(Some(Lock {
+            until,
+            failures: state.failures,
+        }))
+    }
+
+    /// `signin.locked`: further attempts for this account (or from this address) are refused
+    /// until `lock.until`, whatever the password.
+    async fn record_lockout(
+        &self,
+        org: &Org,
+        login: &str,
+        user: Option<&User>,
+        source_ip: Option<&str>,
+        scope: &str,
+        lock: Lock,
+    ) -> CoreResult<()> {
+        let target = match (scope, user, source_ip) {
+            ("address", _, Some(ip)) => format!("address:{ip}"),
+            (_, Some(u), _) => u.id.clone(),
+            _ => login_target(login),
+        };
+        let event = Event {
+            id: crate::new_id(),
+            org_id: Some(org.id.clone()),
+            time: self.now(),
+            kind: "signin.locked".into(),
+            actor: "anonymous".into(),
+            target,
+            outcome: "failure".into(),
+            source_ip: source_ip.map(str::to_string),
+            details: serde_json::json!({
+                "scope": scope,
+                "failures": lock.failures,
+                "locked_until": crate::views::rfc3339(lock.until),
+            }),
+        };
+        self.store.append_event(&event).await?;
         Ok(())
     }
 
@@ -206,10 +262,7 @@ impl Core {
         // id when it names one, else a short hash that still groups repeated attempts.
         let target = match user {
             Some(u) => u.id.clone(),
-            None => format!(
-                "login:{}",
-                &clavex_crypto::secret::hash_token(&normalize_login(login))[..16]
-            ),
+            None => login_target(login),
         };
         let event = Event {
             id: crate::new_id(),

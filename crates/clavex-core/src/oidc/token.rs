@@ -87,16 +87,55 @@ impl Core {
         source_ip: Option<String>,
     ) -> Result<TokenResponse, OAuthError> {
         let grant = req.grant_type.clone().unwrap_or_default();
-        let result = self.dispatch_grant(org, client, req, source_ip).await;
-        if result.is_ok() {
+        let result = self
+            .dispatch_grant(org, client, req, source_ip.clone())
+            .await;
+        if let Ok(issued) = &result {
+            if self.settings.audit_token_events {
+                // Recorded before the response leaves: a token whose event could not be
+                // written is never handed out (the client sees an error and may retry).
+                let event = self.token_issued_event(org, client, &grant, issued, source_ip);
+                self.store.append_event(&event).await?;
+            }
             // Grant types are a fixed set here: unsupported ones fail before this point.
-            self.metrics.inc(
-                "clavex_tokens_issued_total",
-                "Token responses by grant type.",
-                &[("grant_type", grant.as_str())],
-            );
+            self.metrics.token_issued(&grant, &org.slug);
         }
         result
+    }
+
+    /// `token.issued`: who got which token. The token's `jti` (not the token) ties it to a later
+    /// `token.revoked`.
+    fn token_issued_event(
+        &self,
+        org: &Org,
+        client: &Client,
+        grant_type: &str,
+        issued: &TokenResponse,
+        source_ip: Option<String>,
+    ) -> Event {
+        // Our own token, just signed: reading its claims needs no verification.
+        let claims = issued
+            .access_token
+            .split('.')
+            .nth(1)
+            .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
+            .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+            .unwrap_or_default();
+        self.event_as(
+            &format!("client:{}", client.client_id),
+            source_ip,
+            Some(&org.id),
+            "token.issued",
+            &client.client_id,
+            serde_json::json!({
+                "grant_type": grant_type,
+                "scope": issued.scope,
+                "sub": claims["sub"],
+                "jti": claims["jti"],
+                "refresh_token": issued.refresh_token.is_some(),
+                "id_token": issued.id_token.is_some(),
+            }),
+        )
     }
 
     async fn dispatch_grant(
@@ -246,11 +285,7 @@ impl Core {
         {
             CodeRedemption::Redeemed => {}
             CodeRedemption::Replayed => {
-                self.metrics.inc(
-                    "clavex_code_replay_total",
-                    "Replayed authorization codes (each revokes its grant).",
-                    &[],
-                );
+                self.metrics.code_replayed();
                 tracing::warn!(org = %org.slug, client = %client.client_id, "authorization code replayed; its grant is revoked");
                 return Err(bad_code());
             }
@@ -361,21 +396,13 @@ impl Core {
         {
             RefreshRotation::Rotated => {}
             RefreshRotation::Raced => {
-                self.metrics.inc(
-                    "clavex_refresh_token_races_total",
-                    "Refresh tokens presented twice at once (the later request loses; nothing is revoked).",
-                    &[],
-                );
+                self.metrics.refresh_token_raced();
                 return Err(OAuthError::invalid_grant(
                     "the refresh token was just used by another request",
                 ));
             }
             RefreshRotation::Reused { .. } => {
-                self.metrics.inc(
-                    "clavex_refresh_token_reuse_total",
-                    "Replayed refresh tokens (each revokes its grant).",
-                    &[],
-                );
+                self.metrics.refresh_token_reused();
                 tracing::warn!(org = %org.slug, client = %client.client_id, "refresh token reused; its grant is revoked");
                 return Err(bad());
             }

@@ -298,19 +298,40 @@ pub async fn refresh_rotation_then_reuse_revokes_grant(store: Arc<dyn Store>) {
     assert_event_absent(s, &org.id, &unknown.id).await;
 }
 
-/// A revoked access token is reported revoked (revoking twice is fine); others are not.
+/// A revoked access token is reported revoked (revoking twice is fine, and records one event);
+/// others are not.
 pub async fn access_token_revocation(store: Arc<dyn Store>) {
     let s = &*store;
     let org = new_org(s, "access-tokens").await;
     let jti = unique("jti");
     let other = unique("jti");
     assert!(!s.is_access_token_revoked(&jti).await.unwrap());
-    s.revoke_access_token(&org.id, &jti, NOW + 300)
-        .await
-        .unwrap();
-    s.revoke_access_token(&org.id, &jti, NOW + 300)
-        .await
-        .unwrap();
+    let revoked = event(&org.id, "token.revoked", "grafana");
+    assert!(
+        s.revoke_access_token(&org.id, &jti, NOW + 300, &revoked)
+            .await
+            .unwrap()
+    );
+    let again = event(&org.id, "token.revoked", "grafana");
+    assert!(
+        !s.revoke_access_token(&org.id, &jti, NOW + 300, &again)
+            .await
+            .unwrap(),
+        "already revoked"
+    );
     assert!(s.is_access_token_revoked(&jti).await.unwrap());
+    let filter = crate::EventFilter {
+        kind: Some("token.revoked".into()),
+        ..crate::EventFilter::default()
+    };
+    let events = s
+        .list_events(&org.id, &filter, crate::PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        events.items,
+        [revoked],
+        "one event, with the first revocation"
+    );
     assert!(!s.is_access_token_revoked(&other).await.unwrap());
 }

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use super::support::*;
 use crate::{
-    AuthRequestRecord, CodeRecord, ConsoleSessionRecord, GrantRecord, PurgeCounts, PurgeCutoffs,
-    RefreshTokenRecord, SessionRecord, Store, ThrottleState,
+    AuthRequestRecord, CodeRecord, ConsoleSessionRecord, Event, EventFilter, GrantRecord,
+    PageRequest, PurgeCounts, PurgeCutoffs, RefreshTokenRecord, SessionRecord, Store,
+    ThrottleState,
 };
 
 /// Far before every other case's rows: cases may share a store, and a purge is store-wide, so this
@@ -127,12 +128,22 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
 
     // Revoked access tokens, client secrets and throttle counters.
     let (old_jti, live_jti) = (unique("jti"), unique("jti"));
-    s.revoke_access_token(&org.id, &old_jti, PAST - 1)
-        .await
-        .unwrap();
-    s.revoke_access_token(&org.id, &live_jti, PAST + 1)
-        .await
-        .unwrap();
+    s.revoke_access_token(
+        &org.id,
+        &old_jti,
+        PAST - 1,
+        &event(&org.id, "token.revoked", "grafana"),
+    )
+    .await
+    .unwrap();
+    s.revoke_access_token(
+        &org.id,
+        &live_jti,
+        PAST + 1,
+        &event(&org.id, "token.revoked", "grafana"),
+    )
+    .await
+    .unwrap();
     // The first secret retires before the cutoff, the second inside its grace; the third is current.
     let (second, third) = (secret_record(PAST - 100), secret_record(PAST - 50));
     for (secret, old_expires_at) in [(&second, PAST - 1), (&third, PAST + 100)] {
@@ -189,6 +200,7 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
         grants_before: PAST - grace,
         throttle_before: PAST - window,
         used_codes_before: PAST - 1_000,
+        events_before: None,
     };
     let counts = s.purge_expired(&cutoffs, 2).await.unwrap();
     assert_eq!(
@@ -205,6 +217,7 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
             revoked_access_tokens: 1,
             throttles: 1,
             client_secrets: 1,
+            events: 0,
         }
     );
 
@@ -300,4 +313,51 @@ pub async fn purge_removes_expired_rows_and_keeps_live_ones(store: Arc<dyn Store
         s.purge_expired(&cutoffs, 2).await.unwrap(),
         PurgeCounts::default()
     );
+}
+
+/// Audit retention: events recorded at or before `events_before` go, in batches, with the whole
+/// of each; later ones stay; without a cutoff nothing goes.
+pub async fn purge_removes_events_older_than_the_retention(store: Arc<dyn Store>) {
+    let s = &*store;
+    let org = new_org(s, "retention").await;
+    let at = |time: i64| Event {
+        time,
+        ..event(&org.id, "user.updated", "someone")
+    };
+    let (old, edge, kept) = (at(PAST - 86_400), at(PAST), at(PAST + 1));
+    for e in [&old, &edge, &kept] {
+        s.append_event(e).await.unwrap();
+    }
+    // Everything else in the store is later than PAST, so only this case's rows can match.
+    let cutoffs = |events_before| PurgeCutoffs {
+        expired_before: PAST - 10_000_000,
+        grants_before: PAST - 10_000_000,
+        throttle_before: PAST - 10_000_000,
+        used_codes_before: PAST - 10_000_000,
+        events_before,
+    };
+    assert_eq!(
+        s.purge_expired(&cutoffs(None), 1).await.unwrap(),
+        PurgeCounts::default(),
+        "no retention keeps every event"
+    );
+    assert_eq!(
+        s.purge_expired(&cutoffs(Some(PAST)), 1).await.unwrap(),
+        PurgeCounts {
+            events: 2,
+            ..PurgeCounts::default()
+        }
+    );
+    let filter = EventFilter {
+        since: Some(PAST - 1_000_000),
+        until: Some(PAST + 1_000),
+        ..EventFilter::default()
+    };
+    let left = s
+        .list_events(&org.id, &filter, PageRequest::first(100))
+        .await
+        .unwrap();
+    let ids: Vec<&str> = left.items.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, [kept.id.as_str()]);
+    assert_eq!(left.items[0], kept, "the kept event is whole");
 }

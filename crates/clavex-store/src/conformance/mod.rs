@@ -163,6 +163,7 @@ macro_rules! conformance_cases {
             console::console_org_is_never_listed,
             // Background clean-up.
             maintenance::purge_removes_expired_rows_and_keeps_live_ones,
+            maintenance::purge_removes_events_older_than_the_retention,
             // The store itself.
             orgs::ping_answers,
         }

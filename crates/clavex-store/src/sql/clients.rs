@@ -16,6 +16,7 @@ impl ClientStore for SqlStore {
         secret: Option<&ClientSecret>,
         event: &Event,
     ) -> Result<()> {
+        let _timer = self.timed("create_client");
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO clients (id, org_id, client_id, client_name, grant_types, redirect_uris, \
@@ -44,6 +45,7 @@ impl ClientStore for SqlStore {
     }
 
     async fn get_client(&self, org_id: &str, client_id: &str) -> Result<Option<Client>> {
+        let _timer = self.timed("get_client");
         let sql = format!(
             "SELECT {} FROM clients WHERE org_id = $1 AND client_id = $2",
             rows::CLIENT_COLUMNS
@@ -57,6 +59,7 @@ impl ClientStore for SqlStore {
     }
 
     async fn list_clients(&self, org_id: &str, page: PageRequest) -> Result<Page<Client>> {
+        let _timer = self.timed("list_clients");
         let sql = format!(
             "SELECT {} FROM clients WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             rows::CLIENT_COLUMNS
@@ -75,6 +78,7 @@ impl ClientStore for SqlStore {
     }
 
     async fn update_client(&self, client: &Client, event: &Event) -> Result<()> {
+        let _timer = self.timed("update_client");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE clients SET client_name = $1, grant_types = $2, redirect_uris = $3, \
@@ -101,6 +105,7 @@ impl ClientStore for SqlStore {
     }
 
     async fn delete_client(&self, org_id: &str, client_id: &str, event: &Event) -> Result<bool> {
+        let _timer = self.timed("delete_client");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM clients WHERE org_id = $1 AND client_id = $2")
             .bind(org_id)
@@ -139,6 +144,7 @@ impl ClientStore for SqlStore {
         old_expires_at: i64,
         event: &Event,
     ) -> Result<()> {
+        let _timer = self.timed("rotate_client_secret");
         let mut tx = self.write_tx().await?;
         let row = sqlx::query("SELECT id FROM clients WHERE org_id = $1 AND client_id = $2")
             .bind(org_id)
@@ -173,6 +179,7 @@ impl ClientStore for SqlStore {
         client_id: &str,
         now: i64,
     ) -> Result<Vec<ClientSecret>> {
+        let _timer = self.timed("client_secrets");
         let found = sqlx::query(
             "SELECT s.secret_hash, s.created_at, s.expires_at FROM client_secrets s \
              JOIN clients c ON c.id = s.client_pk \

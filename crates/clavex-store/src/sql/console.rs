@@ -35,6 +35,7 @@ impl ConsoleStore for SqlStore {
         grants: &[(String, Event)],
         event: &Event,
     ) -> Result<()> {
+        let _timer = self.timed("create_console_account");
         let mut tx = self.write_tx().await?;
         insert_user(&mut tx, user).await?;
         if superadmin {
@@ -74,6 +75,7 @@ impl ConsoleStore for SqlStore {
         now: i64,
         event: &Event,
     ) -> Result<bool> {
+        let _timer = self.timed("set_superadmin");
         let mut tx = self.write_tx().await?;
         require_row(&mut tx, "SELECT id FROM users WHERE id = $1", user_id).await?;
         let done = if superadmin {
@@ -106,6 +108,7 @@ impl ConsoleStore for SqlStore {
         now: i64,
         event: &Event,
     ) -> Result<bool> {
+        let _timer = self.timed("grant_org_admin");
         let mut tx = self.write_tx().await?;
         require_row(&mut tx, "SELECT id FROM users WHERE id = $1", user_id).await?;
         require_row(
@@ -132,6 +135,7 @@ impl ConsoleStore for SqlStore {
     }
 
     async fn revoke_org_admin(&self, user_id: &str, org_id: &str, event: &Event) -> Result<bool> {
+        let _timer = self.timed("revoke_org_admin");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM org_admins WHERE user_id = $1 AND org_id = $2")
             .bind(user_id)
@@ -147,6 +151,7 @@ impl ConsoleStore for SqlStore {
     }
 
     async fn console_rights(&self, user_id: &str) -> Result<ConsoleRights> {
+        let _timer = self.timed("console_rights");
         let superadmin = sqlx::query("SELECT user_id FROM console_superadmins WHERE user_id = $1")
             .bind(user_id)
             .fetch_optional(&self.pool)
@@ -166,6 +171,7 @@ impl ConsoleStore for SqlStore {
     }
 
     async fn list_org_admins(&self, org_id: &str) -> Result<Vec<String>> {
+        let _timer = self.timed("list_org_admins");
         sqlx::query("SELECT user_id FROM org_admins WHERE org_id = $1 ORDER BY seq")
             .bind(org_id)
             .fetch_all(&self.pool)
@@ -176,6 +182,7 @@ impl ConsoleStore for SqlStore {
     }
 
     async fn create_console_session(&self, session: &ConsoleSessionRecord) -> Result<()> {
+        let _timer = self.timed("create_console_session");
         sqlx::query(
             "INSERT INTO console_sessions (id_hash, user_id, sso_sid, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -195,6 +202,7 @@ impl ConsoleStore for SqlStore {
         id_hash: &str,
         now: i64,
     ) -> Result<Option<ConsoleSessionRecord>> {
+        let _timer = self.timed("get_console_session");
         sqlx::query(
             "SELECT id_hash, user_id, sso_sid, created_at, expires_at FROM console_sessions \
              WHERE id_hash = $1 AND expires_at > $2",
@@ -209,6 +217,7 @@ impl ConsoleStore for SqlStore {
     }
 
     async fn delete_console_session(&self, id_hash: &str) -> Result<bool> {
+        let _timer = self.timed("delete_console_session");
         let done = sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)

@@ -112,6 +112,7 @@ const GRANT_COLUMNS: &str = "id, org_id, client_id, user_id, scope, auth_time, s
 #[async_trait]
 impl GrantStore for SqlStore {
     async fn create_code(&self, c: &CodeRecord) -> Result<()> {
+        let _timer = self.timed("create_code");
         sqlx::query(
             "INSERT INTO auth_codes (code_hash, org_id, client_id, user_id, redirect_uri, scope, \
              nonce, code_challenge, auth_time, sid, created_at, expires_at, used_at, grant_id) \
@@ -135,6 +136,7 @@ impl GrantStore for SqlStore {
     }
 
     async fn get_code(&self, code_hash: &str) -> Result<Option<CodeRecord>> {
+        let _timer = self.timed("get_code");
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CODE_COLUMNS} FROM auth_codes WHERE code_hash = $1"
         )))
@@ -152,6 +154,7 @@ impl GrantStore for SqlStore {
         refresh: Option<&RefreshTokenRecord>,
         event: &Event,
     ) -> Result<CodeRedemption> {
+        let _timer = self.timed("redeem_code");
         let mut tx = self.write_tx().await?;
         let won = sqlx::query(
             "UPDATE auth_codes SET used_at = $1, grant_id = $2 \
@@ -188,11 +191,13 @@ impl GrantStore for SqlStore {
     }
 
     async fn create_grant(&self, g: &GrantRecord) -> Result<()> {
+        let _timer = self.timed("create_grant");
         let mut conn = self.pool.acquire().await?;
         insert_grant(&mut conn, g).await
     }
 
     async fn get_grant(&self, org_id: &str, id: &str) -> Result<Option<GrantRecord>> {
+        let _timer = self.timed("get_grant");
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {GRANT_COLUMNS} FROM grants WHERE org_id = $1 AND id = $2"
         )))
@@ -204,6 +209,7 @@ impl GrantStore for SqlStore {
     }
 
     async fn revoke_grant(&self, org_id: &str, id: &str, now: i64, event: &Event) -> Result<bool> {
+        let _timer = self.timed("revoke_grant");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE grants SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL",
@@ -222,6 +228,7 @@ impl GrantStore for SqlStore {
     }
 
     async fn get_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
+        let _timer = self.timed("get_refresh_token");
         let row = sqlx::query(
             "SELECT token_hash, grant_id, scope, created_at, expires_at, used_at \
              FROM refresh_tokens WHERE token_hash = $1",
@@ -240,6 +247,7 @@ impl GrantStore for SqlStore {
         next: &RefreshTokenRecord,
         event_on_reuse: &Event,
     ) -> Result<RefreshRotation> {
+        let _timer = self.timed("rotate_refresh_token");
         let mut tx = self.write_tx().await?;
         let won = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
@@ -273,20 +281,35 @@ impl GrantStore for SqlStore {
         Ok(RefreshRotation::Reused { grant_id })
     }
 
-    async fn revoke_access_token(&self, org_id: &str, jti: &str, expires_at: i64) -> Result<()> {
-        sqlx::query(
+    async fn revoke_access_token(
+        &self,
+        org_id: &str,
+        jti: &str,
+        expires_at: i64,
+        event: &Event,
+    ) -> Result<bool> {
+        let _timer = self.timed("revoke_access_token");
+        let mut tx = self.write_tx().await?;
+        let inserted = sqlx::query(
             "INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (jti) DO NOTHING",
         )
         .bind(jti)
         .bind(org_id)
         .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if inserted {
+            insert_event(&mut tx, event).await?;
+        }
+        tx.commit().await?;
+        Ok(inserted)
     }
 
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool> {
+        let _timer = self.timed("is_access_token_revoked");
         let row = sqlx::query("SELECT jti FROM revoked_access_tokens WHERE jti = $1")
             .bind(jti)
             .fetch_optional(&self.pool)

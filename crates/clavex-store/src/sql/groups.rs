@@ -9,6 +9,7 @@ use crate::{Event, Group, GroupStore, Page, PageRequest, StoreError, User, contr
 #[async_trait]
 impl GroupStore for SqlStore {
     async fn create_group(&self, group: &Group, event: &Event) -> Result<()> {
+        let _timer = self.timed("create_group");
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO user_groups (id, org_id, name, description, created_at) \
@@ -27,6 +28,7 @@ impl GroupStore for SqlStore {
     }
 
     async fn get_group(&self, org_id: &str, name: &str) -> Result<Option<Group>> {
+        let _timer = self.timed("get_group");
         let sql = format!(
             "SELECT {} FROM user_groups WHERE org_id = $1 AND name = $2",
             rows::GROUP_COLUMNS
@@ -40,6 +42,7 @@ impl GroupStore for SqlStore {
     }
 
     async fn list_groups(&self, org_id: &str, page: PageRequest) -> Result<Page<Group>> {
+        let _timer = self.timed("list_groups");
         let sql = format!(
             "SELECT {} FROM user_groups WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             rows::GROUP_COLUMNS
@@ -58,6 +61,7 @@ impl GroupStore for SqlStore {
     }
 
     async fn delete_group(&self, org_id: &str, name: &str, event: &Event) -> Result<bool> {
+        let _timer = self.timed("delete_group");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM user_groups WHERE org_id = $1 AND name = $2")
             .bind(org_id)
@@ -80,6 +84,7 @@ impl GroupStore for SqlStore {
         now: i64,
         event: &Event,
     ) -> Result<bool> {
+        let _timer = self.timed("add_group_member");
         let mut tx = self.write_tx().await?;
         let group_id = group_id_in(&mut tx, org_id, group_name).await?;
         let user = sqlx::query("SELECT id FROM users WHERE org_id = $1 AND id = $2")
@@ -114,6 +119,7 @@ impl GroupStore for SqlStore {
         user_id: &str,
         event: &Event,
     ) -> Result<bool> {
+        let _timer = self.timed("remove_group_member");
         let mut tx = self.write_tx().await?;
         let group_id = group_id_in(&mut tx, org_id, group_name).await?;
         let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
@@ -135,6 +141,7 @@ impl GroupStore for SqlStore {
         group_name: &str,
         page: PageRequest,
     ) -> Result<Page<User>> {
+        let _timer = self.timed("list_group_members");
         let sql = format!(
             "SELECT m.seq AS member_seq, {} FROM group_members m \
              JOIN user_groups g ON g.id = m.group_id JOIN users u ON u.id = m.user_id \
@@ -157,6 +164,7 @@ impl GroupStore for SqlStore {
     }
 
     async fn user_group_names(&self, org_id: &str, user_id: &str) -> Result<Vec<String>> {
+        let _timer = self.timed("user_group_names");
         let found = sqlx::query(
             "SELECT g.name FROM group_members m JOIN user_groups g ON g.id = m.group_id \
              WHERE g.org_id = $1 AND m.user_id = $2",

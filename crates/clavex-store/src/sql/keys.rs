@@ -9,6 +9,7 @@ use crate::{Event, KeyStore, SigningKeyRecord, contract::Result};
 #[async_trait]
 impl KeyStore for SqlStore {
     async fn list_signing_keys(&self, org_id: &str, now: i64) -> Result<Vec<SigningKeyRecord>> {
+        let _timer = self.timed("list_signing_keys");
         let sql = format!(
             "SELECT {} FROM signing_keys WHERE org_id = $1 AND (expires_at IS NULL OR expires_at > $2) \
              ORDER BY seq DESC",
@@ -28,6 +29,7 @@ impl KeyStore for SqlStore {
         old_expires_at: i64,
         event: &Event,
     ) -> Result<()> {
+        let _timer = self.timed("rotate_signing_key");
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "UPDATE signing_keys SET retired_at = $1, expires_at = $2 \

@@ -45,6 +45,7 @@ impl SqlStore {
 #[async_trait]
 impl MaintenanceStore for SqlStore {
     async fn purge_expired(&self, cutoffs: &PurgeCutoffs, batch: u32) -> Result<PurgeCounts> {
+        let _timer = self.timed("purge_expired");
         let batch = batch.max(1);
         let expired = |table, key| Purge {
             table,
@@ -122,6 +123,21 @@ impl MaintenanceStore for SqlStore {
                     batch,
                 )
                 .await?,
+            events: match cutoffs.events_before {
+                Some(before) => {
+                    self.purge(
+                        &Purge {
+                            table: "events",
+                            key: "seq",
+                            expired: "time <= $1",
+                        },
+                        before,
+                        batch,
+                    )
+                    .await?
+                }
+                None => 0,
+            },
         })
     }
 }

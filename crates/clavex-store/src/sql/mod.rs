@@ -28,7 +28,9 @@ use sqlx::{
     migrate::Migrator,
 };
 
-use crate::{Event, Store, StoreError, contract::Result};
+use crate::{
+    Event, PoolStatus, QueryObserver, Store, StoreError, contract::Result, observe::OpTimer,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -57,6 +59,8 @@ impl Backend {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Told how long each operation took (metrics), when set.
+    observer: Option<std::sync::Arc<dyn QueryObserver>>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -118,7 +122,23 @@ impl SqlStore {
                 .await
                 .map_err(StoreError::from)?,
         };
-        Ok(SqlStore { pool, backend })
+        Ok(SqlStore {
+            pool,
+            backend,
+            observer: None,
+        })
+    }
+
+    /// Reports the duration of every store operation to `observer` from now on.
+    pub fn observed_by(mut self, observer: std::sync::Arc<dyn QueryObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Starts timing operation `op` (the method's name); reported when the result is dropped.
+    /// Every method of the store traits begins with it (a unit test checks that).
+    fn timed(&self, op: &'static str) -> Option<OpTimer<'_>> {
+        OpTimer::start(self.observer.as_ref(), op)
     }
 
     /// Applies every pending migration. On PostgreSQL the migrator holds an advisory lock, so
@@ -219,8 +239,17 @@ pub fn redact_url(url: &str) -> String {
 #[async_trait]
 impl Store for SqlStore {
     async fn ping(&self) -> Result<()> {
+        let _timer = self.timed("ping");
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        Some(PoolStatus {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        })
     }
 }
 

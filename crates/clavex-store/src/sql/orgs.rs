@@ -12,6 +12,7 @@ use crate::{
 #[async_trait]
 impl OrgStore for SqlStore {
     async fn create_org(&self, org: &Org, key: &SigningKeyRecord, event: &Event) -> Result<()> {
+        let _timer = self.timed("create_org");
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO organizations (id, slug, name, signing_alg, created_at, updated_at) \
@@ -32,6 +33,7 @@ impl OrgStore for SqlStore {
     }
 
     async fn get_org(&self, id: &str) -> Result<Option<Org>> {
+        let _timer = self.timed("get_org");
         let sql = format!(
             "SELECT {} FROM organizations WHERE id = $1",
             rows::ORG_COLUMNS
@@ -44,6 +46,7 @@ impl OrgStore for SqlStore {
     }
 
     async fn get_org_by_slug(&self, slug: &str) -> Result<Option<Org>> {
+        let _timer = self.timed("get_org_by_slug");
         let sql = format!(
             "SELECT {} FROM organizations WHERE slug = $1",
             rows::ORG_COLUMNS
@@ -56,6 +59,7 @@ impl OrgStore for SqlStore {
     }
 
     async fn list_orgs(&self, only: Option<&[String]>, page: PageRequest) -> Result<Page<Org>> {
+        let _timer = self.timed("list_orgs");
         // `only` becomes one placeholder per id; an empty list matches nothing.
         let only_clause = match only {
             None => String::new(),
@@ -86,6 +90,7 @@ impl OrgStore for SqlStore {
     }
 
     async fn update_org(&self, org: &Org, event: &Event) -> Result<()> {
+        let _timer = self.timed("update_org");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE organizations SET name = $1, signing_alg = $2, updated_at = $3 WHERE id = $4",
@@ -105,6 +110,7 @@ impl OrgStore for SqlStore {
     }
 
     async fn delete_org(&self, id: &str, event: &Event) -> Result<bool> {
+        let _timer = self.timed("delete_org");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM organizations WHERE id = $1")
             .bind(id)
@@ -119,6 +125,7 @@ impl OrgStore for SqlStore {
     }
 
     async fn org_contents(&self, id: &str) -> Result<OrgContents> {
+        let _timer = self.timed("org_contents");
         let count = |table: &'static str| {
             let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE org_id = $1");
             async move {

@@ -24,6 +24,7 @@ fn session(row: &AnyRow) -> Result<SessionRecord> {
 #[async_trait]
 impl SignInStore for SqlStore {
     async fn create_auth_request(&self, request: &AuthRequestRecord) -> Result<()> {
+        let _timer = self.timed("create_auth_request");
         sqlx::query(
             "INSERT INTO auth_requests (id_hash, org_id, params, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -44,6 +45,7 @@ impl SignInStore for SqlStore {
         id_hash: &str,
         now: i64,
     ) -> Result<Option<AuthRequestRecord>> {
+        let _timer = self.timed("get_auth_request");
         let row = sqlx::query(
             "SELECT id_hash, org_id, params, created_at, expires_at FROM auth_requests \
              WHERE id_hash = $1 AND org_id = $2 AND expires_at > $3",
@@ -68,6 +70,7 @@ impl SignInStore for SqlStore {
     }
 
     async fn delete_auth_request(&self, id_hash: &str) -> Result<bool> {
+        let _timer = self.timed("delete_auth_request");
         let done = sqlx::query("DELETE FROM auth_requests WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
@@ -76,6 +79,7 @@ impl SignInStore for SqlStore {
     }
 
     async fn create_session(&self, s: &SessionRecord, event: &Event) -> Result<()> {
+        let _timer = self.timed("create_session");
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO sso_sessions (id_hash, sid, org_id, user_id, auth_time, created_at, \
@@ -101,6 +105,7 @@ impl SignInStore for SqlStore {
         id_hash: &str,
         now: i64,
     ) -> Result<Option<SessionRecord>> {
+        let _timer = self.timed("get_session");
         let row = sqlx::query(
             "SELECT id_hash, sid, org_id, user_id, auth_time, created_at, expires_at \
              FROM sso_sessions WHERE id_hash = $1 AND org_id = $2 AND expires_at > $3",
@@ -114,6 +119,7 @@ impl SignInStore for SqlStore {
     }
 
     async fn delete_session(&self, org_id: &str, sid: &str, event: &Event) -> Result<bool> {
+        let _timer = self.timed("delete_session");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM sso_sessions WHERE org_id = $1 AND sid = $2")
             .bind(org_id)
@@ -129,6 +135,7 @@ impl SignInStore for SqlStore {
     }
 
     async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleState>> {
+        let _timer = self.timed("get_throttle");
         let row = sqlx::query(
             "SELECT failures, window_start, locked_until FROM login_throttle WHERE throttle_key = $1",
         )
@@ -146,6 +153,7 @@ impl SignInStore for SqlStore {
     }
 
     async fn put_throttle(&self, key: &str, org_id: &str, state: &ThrottleState) -> Result<()> {
+        let _timer = self.timed("put_throttle");
         sqlx::query(
             "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (throttle_key) DO UPDATE SET \
@@ -169,6 +177,7 @@ impl SignInStore for SqlStore {
         now: i64,
         window: i64,
     ) -> Result<ThrottleState> {
+        let _timer = self.timed("bump_throttle");
         let row = sqlx::query(
             "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
              VALUES ($1, $2, 1, $3, 0) ON CONFLICT (throttle_key) DO UPDATE SET \
@@ -192,6 +201,7 @@ impl SignInStore for SqlStore {
     }
 
     async fn lock_throttle(&self, key: &str, until: i64) -> Result<()> {
+        let _timer = self.timed("lock_throttle");
         sqlx::query(
             "UPDATE login_throttle SET locked_until = \
              CASE WHEN locked_until < $1 THEN $1 ELSE locked_until END WHERE throttle_key = $2",
@@ -204,6 +214,7 @@ impl SignInStore for SqlStore {
     }
 
     async fn clear_throttle(&self, key: &str) -> Result<()> {
+        let _timer = self.timed("clear_throttle");
         sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
             .bind(key)
             .execute(&self.pool)

@@ -9,6 +9,7 @@ use crate::{AdminToken, AdminTokenStore, Event, StoreError, contract::Result};
 #[async_trait]
 impl AdminTokenStore for SqlStore {
     async fn create_admin_token(&self, token: &AdminToken, event: &Event) -> Result<()> {
+        let _timer = self.timed("create_admin_token");
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO admin_tokens (id, name, org_id, token_hash, created_at) \
@@ -27,6 +28,7 @@ impl AdminTokenStore for SqlStore {
     }
 
     async fn ensure_admin_token(&self, token: &AdminToken, event: &Event) -> Result<bool> {
+        let _timer = self.timed("ensure_admin_token");
         // ON CONFLICT arbitrates `name` only: on PostgreSQL a node racing another's first insert
         // can still fail on the token_hash index. That row is committed by then, so a second try
         // finds it and changes nothing (a genuine conflict fails the same way again).
@@ -37,6 +39,7 @@ impl AdminTokenStore for SqlStore {
     }
 
     async fn find_admin_token_by_hash(&self, token_hash: &str) -> Result<Option<AdminToken>> {
+        let _timer = self.timed("find_admin_token_by_hash");
         let row = sqlx::query(
             "SELECT id, name, org_id, token_hash, created_at FROM admin_tokens \
              WHERE token_hash = $1",
@@ -44,17 +47,44 @@ impl AdminTokenStore for SqlStore {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(AdminToken {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                org_id: r.try_get("org_id")?,
-                token_hash: r.try_get("token_hash")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(admin_token).transpose()
     }
+
+    async fn list_admin_tokens(&self) -> Result<Vec<AdminToken>> {
+        let _timer = self.timed("list_admin_tokens");
+        let rows = sqlx::query(
+            "SELECT id, name, org_id, token_hash, created_at FROM admin_tokens ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(admin_token).collect()
+    }
+
+    async fn delete_admin_token(&self, name: &str, event: &Event) -> Result<bool> {
+        let _timer = self.timed("delete_admin_token");
+        let mut tx = self.write_tx().await?;
+        let deleted = sqlx::query("DELETE FROM admin_tokens WHERE name = $1")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if deleted {
+            insert_event(&mut tx, event).await?;
+            tx.commit().await?;
+        }
+        Ok(deleted)
+    }
+}
+
+fn admin_token(r: &sqlx::any::AnyRow) -> Result<AdminToken> {
+    Ok(AdminToken {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        org_id: r.try_get("org_id")?,
+        token_hash: r.try_get("token_hash")?,
+        created_at: r.try_get("created_at")?,
+    })
 }
 
 /// Inserts the bootstrap token, or updates it when something differs, in one statement.

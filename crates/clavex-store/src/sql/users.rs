@@ -11,6 +11,7 @@ use crate::{
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &User, event: &Event) -> Result<()> {
+        let _timer = self.timed("create_user");
         let mut tx = self.write_tx().await?;
         insert_user(&mut tx, user).await?;
         insert_event(&mut tx, event).await?;
@@ -19,6 +20,7 @@ impl UserStore for SqlStore {
     }
 
     async fn get_user(&self, org_id: &str, id: &str) -> Result<Option<User>> {
+        let _timer = self.timed("get_user");
         let sql = format!(
             "SELECT {} FROM users u WHERE u.org_id = $1 AND u.id = $2",
             rows::USER_COLUMNS
@@ -32,6 +34,7 @@ impl UserStore for SqlStore {
     }
 
     async fn find_user_by_login(&self, org_id: &str, login_norm: &str) -> Result<Option<User>> {
+        let _timer = self.timed("find_user_by_login");
         // A username may look like another user's email; the username wins.
         let sql = format!(
             "SELECT {} FROM users u WHERE u.org_id = $1 AND (u.username_norm = $2 OR u.email_norm = $2) \
@@ -52,6 +55,7 @@ impl UserStore for SqlStore {
         search: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<User>> {
+        let _timer = self.timed("list_users");
         let pattern = search
             .map(|s| format!("%{}%", escape_like(&s.to_lowercase())))
             .unwrap_or_default();
@@ -76,6 +80,7 @@ impl UserStore for SqlStore {
     }
 
     async fn update_user(&self, user: &User, event: &Event) -> Result<()> {
+        let _timer = self.timed("update_user");
         let mut tx = self.write_tx().await?;
         // A new password or a disabled account ends the user's sessions, in this transaction:
         // whoever held them may be the reason for the change.
@@ -132,6 +137,7 @@ impl UserStore for SqlStore {
     }
 
     async fn delete_user(&self, org_id: &str, id: &str, event: &Event) -> Result<bool> {
+        let _timer = self.timed("delete_user");
         let mut tx = self.write_tx().await?;
         let done = sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
             .bind(org_id)

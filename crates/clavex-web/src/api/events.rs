@@ -1,4 +1,4 @@
-//! `/api/v1/organizations/{org}/events`: the audit trail.
+//! `/api/v1/organizations/{org}/events` and `/api/v1/events`: the audit trail.
 
 use axum::{
     Json,
@@ -63,26 +63,52 @@ pub async fn list(
     Path(org): Path<String>,
     ApiQuery(query): ApiQuery<EventQuery>,
 ) -> ApiResult<Json<Listing<EventView>>> {
-    let filter = EventFilter {
-        kind: query.kind,
-        actor: query.actor,
-        target: query.target,
-        since: query
-            .since
-            .as_deref()
-            .map(|v| parse_time("since", v))
-            .transpose()?,
-        until: query
-            .until
-            .as_deref()
-            .map(|v| parse_time("until", v))
-            .transpose()?,
-    };
-    let page = PageParams {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
+    let (filter, page) = query.split()?;
     Ok(Json(
         state.core.list_events(&actor, &org, &filter, &page).await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    description = "Every event of the installation: all orgs (deleted ones too) and those of no org \
+                   (admin tokens, console accounts). Superadmins only.",
+    params(EventQuery),
+    responses((status = 200, body = Listing<EventView>), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list_all(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ApiQuery(query): ApiQuery<EventQuery>,
+) -> ApiResult<Json<Listing<EventView>>> {
+    let (filter, page) = query.split()?;
+    Ok(Json(
+        state.core.list_all_events(&actor, &filter, &page).await?,
+    ))
+}
+
+impl EventQuery {
+    fn split(self) -> Result<(EventFilter, PageParams), ApiError> {
+        let query = self;
+        let filter = EventFilter {
+            kind: query.kind,
+            actor: query.actor,
+            target: query.target,
+            since: query
+                .since
+                .as_deref()
+                .map(|v| parse_time("since", v))
+                .transpose()?,
+            until: query
+                .until
+                .as_deref()
+                .map(|v| parse_time("until", v))
+                .transpose()?,
+        };
+        let page = PageParams {
+            limit: query.limit,
+            cursor: query.cursor,
+        };
+        Ok((filter, page))
+    }
 }

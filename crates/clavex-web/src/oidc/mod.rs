@@ -8,11 +8,8 @@ pub mod logout;
 pub mod token;
 pub mod userinfo;
 
-use std::net::SocketAddr;
-
 use axum::{
     Json,
-    extract::ConnectInfo,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -145,7 +142,8 @@ pub fn client_credentials(
     })
 }
 
-/// The peer's IP address, when the server was started with connect info (it always is).
+/// The client's IP address as `client_addr` decided it (the TCP peer, or the forwarded address
+/// when the peer is a trusted proxy); `None` only where the server runs without connect info.
 pub struct PeerIp(pub Option<String>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
@@ -158,8 +156,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for PeerIp {
         Ok(PeerIp(
             parts
                 .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+                .get::<crate::client_addr::ClientAddr>()
+                .map(|client| client.ip.to_string()),
         ))
     }
 }
