@@ -26,7 +26,8 @@ cleanup() {
 trap cleanup EXIT
 token=bench-token-$RANDOM$RANDOM$RANDOM
 export CLAVEX_DATABASE_URL=$pg/$db CLAVEX_BOOTSTRAP_ADMIN_TOKEN=$token CLAVEX_LOG=warn
-export CLAVEX_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+CLAVEX_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
+export CLAVEX_MASTER_KEY
 export CLAVEX_PUBLIC_URL=http://127.0.0.1:18080
 start_node() {
   "$bin" serve --listen "127.0.0.1:$1" >/dev/null 2>&1 &

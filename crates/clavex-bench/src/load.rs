@@ -1,37 +1,111 @@
-//! Closed-loop load: N connections each send the next request as soon as the previous answers,
-//! for a fixed time. Reports requests per second, latency percentiles and errors.
+//! Closed-loop load: N connections each start the next operation as soon as the previous one
+//! finished, for a fixed time. An operation is one request, or one whole flow for the flow
+//! workloads (code with a session, sign-in). Reports operations per second, latency percentiles
+//! of the successful operations, errors, and, given the server's pid, its CPU time per operation
+//! and its peak RSS during the run.
 
 use std::{
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::{
-    Workload, flows, seed,
+    Workload, flows,
+    flows::Browser,
+    procfs::{Process, RssSampler},
     seed::{Fixture, Target},
     stats::Summary,
 };
 
-/// One prepared request.
-#[derive(Clone)]
-enum Request {
+/// One operation as a connection repeats it.
+enum Op {
     Get {
         url: String,
         bearer: Option<String>,
     },
-    Form {
+    ClientCredentials {
         url: String,
         basic: (String, String),
-        form: Vec<(String, String)>,
+        scope: String,
     },
-    /// A whole password sign-in (authorize → form → code → token → userinfo) in a fresh browser,
-    /// sent to connection `conn`'s node.
+    /// Refresh rotation: each answer's refresh token is the next request's.
+    Refresh {
+        url: String,
+        basic: (String, String),
+        refresh_token: String,
+    },
+    /// authorize (the SSO session in `browser` answers at once) → code → token.
+    Code {
+        fixture: Arc<Fixture>,
+        browser: Browser,
+    },
+    /// A whole password sign-in in a fresh browser: authorize → form → code → token.
     Signin {
         fixture: Arc<Fixture>,
-        conn: usize,
     },
+}
+
+/// The outcome of one workload at one connection count.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub workload: String,
+    pub connections: usize,
+    pub seconds: f64,
+    /// Successful operations.
+    pub ops: u64,
+    pub errors: u64,
+    /// The first error met, to say why a run failed.
+    pub first_error: Option<String>,
+    pub ops_per_s: f64,
+    /// HTTP requests per successful operation.
+    pub http_per_op: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub server_cpu_ms_per_op: Option<f64>,
+    /// The load generator's own CPU per operation (it shares the machine's cores).
+    pub client_cpu_ms_per_op: f64,
+    /// The largest server RSS sampled during the run.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl std::fmt::Display for RunResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at {} connections for {:.1} s: {} ops, {:.0} ops/s, {:.1} HTTP/op, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+            self.workload,
+            self.connections,
+            self.seconds,
+            self.ops,
+            self.ops_per_s,
+            self.http_per_op,
+            self.p50_ms,
+            self.p99_ms,
+            self.errors
+        )?;
+        if let Some(cpu) = self.server_cpu_ms_per_op {
+            write!(f, ", server CPU {cpu:.3} ms/op")?;
+        }
+        if let Some(rss) = self.peak_rss_kib {
+            write!(f, ", peak RSS {:.1} MB", rss as f64 / 1024.0)?;
+        }
+        if let Some(e) = &self.first_error {
+            write!(f, " (first error: {e})")?;
+        }
+        Ok(())
+    }
+}
+
+/// What one connection task brings back.
+#[derive(Default)]
+struct Tally {
+    latencies: Vec<Duration>,
+    http: u64,
+    errors: u64,
+    first_error: Option<String>,
 }
 
 pub async fn run(
@@ -39,123 +113,183 @@ pub async fn run(
     workload: Workload,
     connections: usize,
     duration: Duration,
-) -> anyhow::Result<String> {
-    let prepared = prepare(&target, workload, connections).await?;
-    let latencies = Arc::new(Mutex::new(Vec::<Duration>::new()));
-    let errors = Arc::new(Mutex::new(0usize));
-    let deadline = Instant::now() + duration;
+    server: Option<&Process>,
+) -> anyhow::Result<RunResult> {
+    anyhow::ensure!(connections > 0, "--connections must be at least 1");
+    let ops = prepare(&target, workload, connections)
+        .await
+        .with_context(|| format!("preparing {}", workload.name()))?;
+    let me = Process::current();
+    let client_before = me.cpu_ms()?;
+    let server_before = server.map(Process::cpu_ms).transpose()?;
+    let sampler = server.cloned().map(RssSampler::start);
     let started = Instant::now();
+    let deadline = started + duration;
     let mut tasks = Vec::new();
-    for (i, req) in prepared.into_iter().enumerate().take(connections) {
+    for (conn, op) in ops.into_iter().enumerate() {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
             .build()?;
-        let latencies = latencies.clone();
-        let errors = errors.clone();
-        let refresh = matches!(workload, Workload::Refresh);
         let target = target.clone();
         tasks.push(tokio::spawn(async move {
-            let mut req = req;
-            let mut mine = Vec::new();
-            let mut failed = 0usize;
+            let mut op = op;
+            let mut tally = Tally::default();
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let result = send(&target, &http, &req).await;
-                mine.push(t.elapsed());
-                match result {
-                    Ok(body) => {
-                        // Refresh rotation: the next request uses the token just issued.
-                        if refresh
-                            && let (Request::Form { form, .. }, Some(next)) = (
-                                &mut req,
-                                body.and_then(|b| b["refresh_token"].as_str().map(str::to_string)),
-                            )
-                        {
-                            for (k, v) in form.iter_mut() {
-                                if k == "refresh_token" {
-                                    *v = next.clone();
-                                }
-                            }
-                        }
+                match once(&target, &http, conn, &mut op).await {
+                    Ok(requests) => {
+                        tally.latencies.push(t.elapsed());
+                        tally.http += u64::from(requests);
                     }
-                    Err(_) => failed += 1,
+                    Err(e) => {
+                        tally.errors += 1;
+                        if tally.first_error.is_none() {
+                            tally.first_error = Some(format!("{e:#}"));
+                        }
+                        // A connection whose state broke (a revoked refresh family) would spin.
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
                 }
             }
-            let _ = i;
-            if let Ok(mut all) = latencies.lock() {
-                all.extend(mine);
-            }
-            if let Ok(mut e) = errors.lock() {
-                *e += failed;
-            }
+            tally
         }));
     }
+    let mut all = Tally::default();
     for t in tasks {
-        t.await.context("a load task panicked")?;
+        let t = t.await.context("a load task panicked")?;
+        all.latencies.extend(t.latencies);
+        all.http += t.http;
+        all.errors += t.errors;
+        if all.first_error.is_none() {
+            all.first_error = t.first_error;
+        }
     }
-    let elapsed = started.elapsed();
-    let mut all = latencies.lock().map(|v| v.clone()).unwrap_or_default();
-    let count = all.len();
-    let errors = errors.lock().map(|e| *e).unwrap_or(0);
-    let s = Summary::of(&mut all);
-    Ok(format!(
-        "{workload:?} on {} node(s) at {connections} connections for {:.1} s: {count} requests, {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors}",
-        target.nodes.len(),
-        elapsed.as_secs_f64(),
-        count as f64 / elapsed.as_secs_f64(),
-        s.p50.as_secs_f64() * 1000.0,
-        s.p99.as_secs_f64() * 1000.0,
-    ))
+    let elapsed = started.elapsed().as_secs_f64();
+    let peak_rss_kib = match sampler {
+        Some(s) => Some(s.stop().await),
+        None => None,
+    };
+    let server_cpu = match (server, server_before) {
+        (Some(p), Some(before)) => Some(p.cpu_ms()? - before),
+        _ => None,
+    };
+    let client_cpu = me.cpu_ms()? - client_before;
+    let count = all.latencies.len() as u64;
+    let per_op = |total: f64| {
+        if count == 0 {
+            0.0
+        } else {
+            total / count as f64
+        }
+    };
+    let s = Summary::of(&mut all.latencies);
+    Ok(RunResult {
+        workload: workload.name(),
+        connections,
+        seconds: elapsed,
+        ops: count,
+        errors: all.errors,
+        first_error: all.first_error,
+        ops_per_s: count as f64 / elapsed,
+        http_per_op: per_op(all.http as f64),
+        p50_ms: s.p50.as_secs_f64() * 1000.0,
+        p99_ms: s.p99.as_secs_f64() * 1000.0,
+        server_cpu_ms_per_op: server_cpu.map(per_op),
+        client_cpu_ms_per_op: per_op(client_cpu),
+        peak_rss_kib,
+    })
 }
 
-async fn send(
+/// One operation; returns the HTTP requests it made.
+async fn once(
     target: &Target,
     http: &reqwest::Client,
-    req: &Request,
-) -> anyhow::Result<Option<serde_json::Value>> {
-    let resp = match req {
-        Request::Signin { fixture, conn } => {
-            flows::code_flow(target, fixture, *conn).await?;
-            return Ok(None);
-        }
-        Request::Get { url, bearer } => {
-            let mut r = http.get(url);
+    conn: usize,
+    op: &mut Op,
+) -> anyhow::Result<u32> {
+    match op {
+        Op::Get { url, bearer } => {
+            let mut r = http.get(url.as_str());
             if let Some(b) = bearer {
                 r = r.bearer_auth(b);
             }
-            r.send().await?
+            let resp = r.send().await?;
+            let status = resp.status();
+            let body = resp.bytes().await?;
+            anyhow::ensure!(
+                status.is_success(),
+                "{status}: {}",
+                flows::snippet(&String::from_utf8_lossy(&body))
+            );
+            Ok(1)
         }
-        Request::Form { url, basic, form } => {
-            http.post(url)
+        Op::ClientCredentials { url, basic, scope } => {
+            let resp = http
+                .post(url.as_str())
                 .basic_auth(&basic.0, Some(&basic.1))
-                .form(form)
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("scope", scope.as_str()),
+                ])
                 .send()
-                .await?
+                .await?;
+            flows::tokens(resp).await?;
+            Ok(1)
         }
-    };
-    let resp = resp.error_for_status()?;
-    let body = resp.bytes().await?;
-    Ok(serde_json::from_slice(&body).ok())
+        Op::Refresh {
+            url,
+            basic,
+            refresh_token,
+        } => {
+            let resp = http
+                .post(url.as_str())
+                .basic_auth(&basic.0, Some(&basic.1))
+                .form(&[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token.as_str()),
+                ])
+                .send()
+                .await?;
+            let tokens = flows::tokens(resp).await?;
+            anyhow::ensure!(
+                !tokens.refresh_token.is_empty(),
+                "the refresh answer has no new refresh token (no rotation)"
+            );
+            *refresh_token = tokens.refresh_token;
+            Ok(1)
+        }
+        Op::Code { fixture, browser } => {
+            let auth = flows::authorize(target, http, conn, fixture, browser, false).await?;
+            flows::redeem(target, http, conn, fixture, &auth).await?;
+            Ok(auth.requests + 1)
+        }
+        Op::Signin { fixture } => {
+            let (_, _, requests) = flows::sign_in(target, http, conn, fixture).await?;
+            Ok(requests)
+        }
+    }
 }
 
-/// One request per connection (refresh needs one token family per connection).
+/// One operation per connection, seeded and ready (refresh needs a token family per connection,
+/// code a signed-in browser per connection).
 async fn prepare(
     target: &Target,
     workload: Workload,
     connections: usize,
-) -> anyhow::Result<Vec<Request>> {
-    let node = |i: usize| target.node(i).to_string();
+) -> anyhow::Result<Vec<Op>> {
+    let conns = 0..connections;
     Ok(match workload {
         Workload::Discovery | Workload::Jwks => {
-            let (org, _, _) = seed::machine_client(target, "RS256").await?;
-            let path = if matches!(workload, Workload::Discovery) {
-                ".well-known/openid-configuration"
+            let m = target.machine_client("RS256").await?;
+            let url = if matches!(workload, Workload::Discovery) {
+                m.endpoints.discovery
             } else {
-                "jwks"
+                m.endpoints.jwks
             };
-            (0..connections)
-                .map(|i| Request::Get {
-                    url: format!("{}/{org}/{path}", node(i)),
+            conns
+                .map(|i| Op::Get {
+                    url: target.via(i, &url),
                     bearer: None,
                 })
                 .collect()
@@ -166,49 +300,57 @@ async fn prepare(
             } else {
                 "ES256"
             };
-            let (org, id, secret) = seed::machine_client(target, alg).await?;
-            (0..connections)
-                .map(|i| Request::Form {
-                    url: format!("{}/{org}/token", node(i)),
-                    basic: (id.clone(), secret.clone()),
-                    form: vec![("grant_type".into(), "client_credentials".into())],
+            let m = target.machine_client(alg).await?;
+            conns
+                .map(|i| Op::ClientCredentials {
+                    url: target.via(i, &m.endpoints.token),
+                    basic: (m.client_id.clone(), m.client_secret.clone()),
+                    scope: m.scope.clone(),
                 })
                 .collect()
         }
         Workload::Userinfo => {
-            let f = seed::signin_fixture(target, "RS256").await?;
-            let tokens = flows::code_flow(target, &f, 0).await?;
-            (0..connections)
-                .map(|i| Request::Get {
-                    url: format!("{}/{}/userinfo", node(i), f.org),
+            let f = target.userinfo_fixture().await?;
+            let (tokens, _, _) = flows::sign_in(target, &target.http, 0, &f).await?;
+            conns
+                .map(|i| Op::Get {
+                    url: target.via(i, &f.endpoints.userinfo),
                     bearer: Some(tokens.access_token.clone()),
                 })
                 .collect()
         }
         Workload::Refresh => {
-            let f = seed::signin_fixture(target, "RS256").await?;
+            let f = target.signin_fixture().await?;
             let mut out = Vec::new();
-            for i in 0..connections {
-                let tokens = flows::code_flow(target, &f, i).await?;
-                out.push(Request::Form {
-                    url: format!("{}/{}/token", node(i), f.org),
+            for i in conns {
+                let (tokens, _, _) = flows::sign_in(target, &target.http, i, &f).await?;
+                anyhow::ensure!(
+                    !tokens.refresh_token.is_empty(),
+                    "the code exchange gave no refresh token"
+                );
+                out.push(Op::Refresh {
+                    url: target.via(i, &f.endpoints.token),
                     basic: (f.client_id.clone(), f.client_secret.clone()),
-                    form: vec![
-                        ("grant_type".into(), "refresh_token".into()),
-                        ("refresh_token".into(), tokens.refresh_token),
-                    ],
+                    refresh_token: tokens.refresh_token,
+                });
+            }
+            out
+        }
+        Workload::CodeWithSession => {
+            let f = Arc::new(target.signin_fixture().await?);
+            let mut out = Vec::new();
+            for i in conns {
+                let (_, browser, _) = flows::sign_in(target, &target.http, i, &f).await?;
+                out.push(Op::Code {
+                    fixture: f.clone(),
+                    browser,
                 });
             }
             out
         }
         Workload::Signin => {
-            let f = Arc::new(seed::signin_fixture(target, "RS256").await?);
-            (0..connections)
-                .map(|conn| Request::Signin {
-                    fixture: f.clone(),
-                    conn,
-                })
-                .collect()
+            let f = Arc::new(target.signin_fixture().await?);
+            conns.map(|_| Op::Signin { fixture: f.clone() }).collect()
         }
     })
 }
