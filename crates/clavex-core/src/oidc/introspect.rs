@@ -96,6 +96,16 @@ impl Core {
             return Err(OAuthError::invalid_request("the request has no token"));
         }
         let now = self.now();
+        let revoked = |details| {
+            self.event_as(
+                &format!("client:{}", client.client_id),
+                source_ip.clone(),
+                Some(&org.id),
+                "token.revoked",
+                &client.client_id,
+                details,
+            )
+        };
         if let Some(rt) = self
             .store
             .get_refresh_token(&secret::hash_token(token))
@@ -104,14 +114,7 @@ impl Core {
             if let Some(grant) = self.store.get_grant(&org.id, &rt.grant_id).await?
                 && grant.client_id == client.client_id
             {
-                let event = self.event_as(
-                    &format!("client:{}", client.client_id),
-                    source_ip,
-                    Some(&org.id),
-                    "token.revoked",
-                    &client.client_id,
-                    json!({ "grant_id": grant.id, "token_type": "refresh_token" }),
-                );
+                let event = revoked(json!({ "grant_id": grant.id, "token_type": "refresh_token" }));
                 self.store
                     .revoke_grant(&org.id, &grant.id, now, &event)
                     .await?;
@@ -123,14 +126,7 @@ impl Core {
             if let (true, Some(jti)) = (mine, claims["jti"].as_str()) {
                 let exp = claims["exp"].as_i64().unwrap_or(now);
                 if exp > now {
-                    let event = self.event_as(
-                        &format!("client:{}", client.client_id),
-                        source_ip,
-                        Some(&org.id),
-                        "token.revoked",
-                        &client.client_id,
-                        json!({ "jti": jti, "token_type": "access_token" }),
-                    );
+                    let event = revoked(json!({ "jti": jti, "token_type": "access_token" }));
                     self.store
                         .revoke_access_token(&org.id, jti, exp, &event)
                         .await?;
