@@ -154,7 +154,6 @@ pub fn verify_jwt(token: &str, keys: &[VerifyingKey]) -> Result<Value, CryptoErr
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "tests fail loudly on unexpected errors")]
 mod tests {
     use aws_lc_rs::encoding::AsDer as _;
     use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeyPairComponents, PublicKeyComponents};
