@@ -359,8 +359,9 @@ impl Core {
         let plain = plain_password.to_string();
         let matches = {
             // Released before hashing below, which takes a slot of its own.
-            let _permit = self.password_slot("verify").await?;
+            let permit = self.password_slot("verify").await?;
             tokio::task::spawn_blocking(move || {
+                let _permit = permit;
                 stored.is_some_and(|h| password::verify_password(&plain, &h).unwrap_or(false))
             })
             .await

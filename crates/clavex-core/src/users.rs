@@ -89,25 +89,20 @@ impl From<User> for UserView {
     }
 }
 
-/// Hashes on the blocking pool: Argon2id takes ~15 ms of CPU and must not stall the runtime.
-pub async fn hash_password(plain: String) -> CoreResult<String> {
-    tokio::task::spawn_blocking(move || password::hash_password(&plain))
-        .await
-        .map_err(|e| CoreError::Internal(format!("password hashing task failed: {e}")))?
-        .map_err(CoreError::from)
-}
-
 impl Core {
     /// Waits for an Argon2id slot (the gate bounds password work to the cores), recording the
-    /// wait under `op` (`verify` or `hash`). Hold the permit while the work runs.
+    /// wait under `op` (`verify` or `hash`). Move the permit into the blocking task that does the
+    /// work: a request whose client went away drops its future, but its hash runs on, and must
+    /// keep its slot until it ends.
     pub(crate) async fn password_slot(
         &self,
         op: &'static str,
-    ) -> CoreResult<tokio::sync::SemaphorePermit<'_>> {
+    ) -> CoreResult<tokio::sync::OwnedSemaphorePermit> {
         let queued = std::time::Instant::now();
         let permit = self
             .password_gate
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| CoreError::Internal(format!("password gate closed: {e}")))?;
         self.metrics.password_queue_wait(op, queued.elapsed());
@@ -117,8 +112,14 @@ impl Core {
     /// `hash_password` in an Argon2id slot, so that hashing (user creation, password changes)
     /// queues with sign-ins instead of adding CPU work beside them.
     pub(crate) async fn hash_password_queued(&self, plain: String) -> CoreResult<String> {
-        let _permit = self.password_slot("hash").await?;
-        hash_password(plain).await
+        let permit = self.password_slot("hash").await?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            password::hash_password(&plain)
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("password hashing task failed: {e}")))?
+        .map_err(CoreError::from)
     }
 }
 

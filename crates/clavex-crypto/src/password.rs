@@ -47,13 +47,20 @@ static MEMORY: Mutex<Vec<Vec<Block>>> = Mutex::new(Vec::new());
 fn with_memory<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
     let pooled = blocks == M_COST_KIB as usize;
     let reused = if pooled {
-        MEMORY.lock().ok().and_then(|mut pool| pool.pop())
+        // A poisoned lock still guards a valid list of buffers.
+        MEMORY
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
     } else {
         None
     };
     let mut memory = reused.unwrap_or_else(|| vec![Block::new(); blocks]);
     let result = f(&mut memory);
-    if pooled && let Ok(mut pool) = MEMORY.lock() {
+    if pooled {
+        let mut pool = MEMORY
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // More than one per core only if callers skip the semaphore; keep no more than that.
         let cap = std::thread::available_parallelism().map_or(2, |n| n.get());
         if pool.len() < cap {

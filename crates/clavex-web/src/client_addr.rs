@@ -57,10 +57,13 @@ pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &TrustedProxies) -> C
     let entries: Vec<Option<&str>> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .flat_map(|value| match value.to_str() {
-            Ok(text) => text.split(',').map(Some).collect::<Vec<_>>(),
-            // Not text: nothing in it, or to its left, can be read.
-            Err(_) => vec![None],
+        // Split on the bytes, so that a client's non-ASCII junk spoils only its own entry,
+        // never the addresses our proxies appended to its right.
+        .flat_map(|value| {
+            value
+                .as_bytes()
+                .split(|b| *b == b',')
+                .map(|e| std::str::from_utf8(e).ok())
         })
         .collect();
     let mut client = peer;
@@ -168,6 +171,20 @@ mod tests {
             client("127.0.0.1", trusted, &[]),
             ("127.0.0.1".into(), true)
         );
+    }
+
+    /// nginx's `$proxy_add_x_forwarded_for` appends to whatever the client sent: bytes that are
+    /// not text in the client's part must not hide the address the proxy appended.
+    #[test]
+    fn a_clients_non_ascii_junk_spoils_only_its_own_entry() {
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff\xfe, 203.0.113.9").unwrap(),
+        );
+        let trusted = TrustedProxies::parse("127.0.0.1").unwrap();
+        let c = resolve(ip("127.0.0.1"), &h, &trusted);
+        assert_eq!(c.ip.to_string(), "203.0.113.9");
     }
 
     #[test]

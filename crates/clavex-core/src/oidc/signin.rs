@@ -93,11 +93,14 @@ impl Core {
         // Verification, the lock check before it and the failure count after it all happen
         // while holding an Argon2id slot: parallel guesses queue here and each one sees the
         // failures counted before it, so at most one slot's worth pass the limit per node.
-        let _permit = self.password_slot("verify").await?;
+        let permit = self.password_slot("verify").await?;
         if let Some(retry_after) = self.locked_for(&keys, self.now()).await? {
             return self.throttled(org, login, source_ip, retry_after).await;
         }
-        let verified = self.check_password(user.as_ref(), password_attempt).await?;
+        // The slot comes back with the answer and is held while the failure is counted.
+        let (verified, _permit) = self
+            .check_password(user.as_ref(), password_attempt, permit)
+            .await?;
         match (verified, user) {
             (true, Some(user)) => {
                 for key in &account_keys {
@@ -172,19 +175,28 @@ impl Core {
         Ok(SignInOutcome::Throttled { retry_after })
     }
 
-    /// Verifies on the blocking pool (the caller holds an Argon2id slot). Without a usable hash,
-    /// verifies against a dummy so that the answer takes as long.
-    async fn check_password(&self, user: Option<&User>, attempt: &str) -> CoreResult<bool> {
+    /// Verifies on the blocking pool, holding the Argon2id slot `permit` there (so that it stays
+    /// taken while the hash runs, even if the request is dropped) and handing it back. Without a
+    /// usable hash, verifies against a dummy so that the answer takes as long.
+    async fn check_password(
+        &self,
+        user: Option<&User>,
+        attempt: &str,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> CoreResult<(bool, tokio::sync::OwnedSemaphorePermit)> {
         let hash = user
             .filter(|u| !u.disabled)
             .and_then(|u| u.password_hash.clone());
         let attempt = attempt.to_string();
-        tokio::task::spawn_blocking(move || match hash {
-            Some(hash) => password::verify_password(&attempt, &hash).unwrap_or(false),
-            None => {
-                password::dummy_verify(&attempt);
-                false
-            }
+        tokio::task::spawn_blocking(move || {
+            let verified = match hash {
+                Some(hash) => password::verify_password(&attempt, &hash).unwrap_or(false),
+                None => {
+                    password::dummy_verify(&attempt);
+                    false
+                }
+            };
+            (verified, permit)
         })
         .await
         .map_err(|e| CoreError::Internal(format!("password task failed: {e}")))

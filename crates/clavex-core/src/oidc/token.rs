@@ -92,10 +92,21 @@ impl Core {
             .await;
         if let Ok(issued) = &result {
             if self.settings.audit_token_events {
-                // Recorded before the response leaves: a token whose event could not be
-                // written is never handed out (the client sees an error and may retry).
+                // Written once the grant is committed, before the response leaves. If that
+                // write fails the token is returned all the same: the code is used up or the
+                // refresh token rotated by now, so an error would make the client retry, and
+                // the retry would count as a replay and revoke the user's grant.
                 let event = self.token_issued_event(org, client, &grant, issued, source_ip);
-                self.store.append_event(&event).await?;
+                if let Err(err) = self.store.append_event(&event).await {
+                    tracing::error!(error = %err, client_id = %client.client_id, grant_type = %grant,
+                        "could not record token.issued; the token was issued");
+                    self.metrics.inc(
+                        "clavex_audit_write_failures_total",
+                        "Audit events that could not be written after the change they record \
+                         (token.issued only).",
+                        &[("kind", "token.issued")],
+                    );
+                }
             }
             // Grant types are a fixed set here: unsupported ones fail before this point.
             self.metrics.token_issued(&grant, &org.slug);
