@@ -12,29 +12,37 @@ use std::{
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use bytes::Bytes;
+use hyper::{
+    Method,
+    header::{self, HeaderValue},
+};
+
 use crate::{
     Workload, flows,
     flows::Browser,
     procfs::{Process, RssSampler},
+    raw::{Conn, Endpoint},
     seed::{Fixture, Target},
     stats::Summary,
 };
 
-/// One operation as a connection repeats it.
+/// One operation as a connection repeats it. The one-request operations go through the bare
+/// client (`raw`), the flows through reqwest with its cookie jar.
 enum Op {
     Get {
-        url: String,
-        bearer: Option<String>,
+        endpoint: Endpoint,
+        headers: Vec<(header::HeaderName, HeaderValue)>,
     },
     ClientCredentials {
-        url: String,
-        basic: (String, String),
-        scope: String,
+        endpoint: Endpoint,
+        basic: HeaderValue,
+        form: Bytes,
     },
     /// Refresh rotation: each answer's refresh token is the next request's.
     Refresh {
-        url: String,
-        basic: (String, String),
+        endpoint: Endpoint,
+        basic: HeaderValue,
         refresh_token: String,
     },
     /// authorize (the SSO session in `browser` answers at once) → code → token.
@@ -134,10 +142,11 @@ pub async fn run(
         let target = target.clone();
         tasks.push(tokio::spawn(async move {
             let mut op = op;
+            let mut raw = Conn::default();
             let mut tally = Tally::default();
             while Instant::now() < deadline {
                 let t = Instant::now();
-                match once(&target, &http, conn, &mut op).await {
+                match once(&target, &http, &mut raw, conn, &mut op).await {
                     Ok(requests) => {
                         tally.latencies.push(t.elapsed());
                         tally.http += u64::from(requests);
@@ -201,22 +210,51 @@ pub async fn run(
     })
 }
 
+/// `Authorization: Basic` for a client, as reqwest's `basic_auth` builds it.
+fn basic(client_id: &str, secret: &str) -> anyhow::Result<HeaderValue> {
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
+    Ok(HeaderValue::from_str(&format!("Basic {encoded}"))?)
+}
+
+fn form(pairs: &[(&str, &str)]) -> Bytes {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    out.extend_pairs(pairs);
+    Bytes::from(out.finish())
+}
+
+/// A token endpoint answer's tokens, or its error.
+fn token_answer(status: hyper::StatusCode, body: &[u8]) -> anyhow::Result<flows::Tokens> {
+    anyhow::ensure!(
+        status.is_success(),
+        "token endpoint answered {status}: {}",
+        flows::snippet(&String::from_utf8_lossy(body))
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(body).context("the token response is not JSON")?;
+    Ok(flows::Tokens {
+        access_token: json["access_token"]
+            .as_str()
+            .context("no access_token")?
+            .to_string(),
+        refresh_token: json["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    })
+}
+
 /// One operation; returns the HTTP requests it made.
 async fn once(
     target: &Target,
     http: &reqwest::Client,
+    raw: &mut Conn,
     conn: usize,
     op: &mut Op,
 ) -> anyhow::Result<u32> {
     match op {
-        Op::Get { url, bearer } => {
-            let mut r = http.get(url.as_str());
-            if let Some(b) = bearer {
-                r = r.bearer_auth(b);
-            }
-            let resp = r.send().await?;
-            let status = resp.status();
-            let body = resp.bytes().await?;
+        Op::Get { endpoint, headers } => {
+            let (status, body) = raw.send(endpoint, Method::GET, headers, None).await?;
             anyhow::ensure!(
                 status.is_success(),
                 "{status}: {}",
@@ -224,34 +262,32 @@ async fn once(
             );
             Ok(1)
         }
-        Op::ClientCredentials { url, basic, scope } => {
-            let resp = http
-                .post(url.as_str())
-                .basic_auth(&basic.0, Some(&basic.1))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("scope", scope.as_str()),
-                ])
-                .send()
+        Op::ClientCredentials {
+            endpoint,
+            basic,
+            form,
+        } => {
+            let headers = [(header::AUTHORIZATION, basic.clone())];
+            let (status, body) = raw
+                .send(endpoint, Method::POST, &headers, Some(form.clone()))
                 .await?;
-            flows::tokens(resp).await?;
+            token_answer(status, &body)?;
             Ok(1)
         }
         Op::Refresh {
-            url,
+            endpoint,
             basic,
             refresh_token,
         } => {
-            let resp = http
-                .post(url.as_str())
-                .basic_auth(&basic.0, Some(&basic.1))
-                .form(&[
-                    ("grant_type", "refresh_token"),
-                    ("refresh_token", refresh_token.as_str()),
-                ])
-                .send()
+            let headers = [(header::AUTHORIZATION, basic.clone())];
+            let body = form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.as_str()),
+            ]);
+            let (status, body) = raw
+                .send(endpoint, Method::POST, &headers, Some(body))
                 .await?;
-            let tokens = flows::tokens(resp).await?;
+            let tokens = token_answer(status, &body)?;
             anyhow::ensure!(
                 !tokens.refresh_token.is_empty(),
                 "the refresh answer has no new refresh token (no rotation)"
@@ -288,11 +324,13 @@ async fn prepare(
                 m.endpoints.jwks
             };
             conns
-                .map(|i| Op::Get {
-                    url: target.via(i, &url),
-                    bearer: None,
+                .map(|i| {
+                    Ok(Op::Get {
+                        endpoint: Endpoint::parse(&target.via(i, &url))?,
+                        headers: Vec::new(),
+                    })
                 })
-                .collect()
+                .collect::<anyhow::Result<_>>()?
         }
         Workload::ClientCredentialsRs256 | Workload::ClientCredentialsEs256 => {
             let alg = if matches!(workload, Workload::ClientCredentialsRs256) {
@@ -302,22 +340,30 @@ async fn prepare(
             };
             let m = target.machine_client(alg).await?;
             conns
-                .map(|i| Op::ClientCredentials {
-                    url: target.via(i, &m.endpoints.token),
-                    basic: (m.client_id.clone(), m.client_secret.clone()),
-                    scope: m.scope.clone(),
+                .map(|i| {
+                    Ok(Op::ClientCredentials {
+                        endpoint: Endpoint::parse(&target.via(i, &m.endpoints.token))?,
+                        basic: basic(&m.client_id, &m.client_secret)?,
+                        form: form(&[
+                            ("grant_type", "client_credentials"),
+                            ("scope", m.scope.as_str()),
+                        ]),
+                    })
                 })
-                .collect()
+                .collect::<anyhow::Result<_>>()?
         }
         Workload::Userinfo => {
             let f = target.userinfo_fixture().await?;
             let (tokens, _, _) = flows::sign_in(target, &target.http, 0, &f).await?;
+            let bearer = HeaderValue::from_str(&format!("Bearer {}", tokens.access_token))?;
             conns
-                .map(|i| Op::Get {
-                    url: target.via(i, &f.endpoints.userinfo),
-                    bearer: Some(tokens.access_token.clone()),
+                .map(|i| {
+                    Ok(Op::Get {
+                        endpoint: Endpoint::parse(&target.via(i, &f.endpoints.userinfo))?,
+                        headers: vec![(header::AUTHORIZATION, bearer.clone())],
+                    })
                 })
-                .collect()
+                .collect::<anyhow::Result<_>>()?
         }
         Workload::Refresh => {
             let f = target.signin_fixture().await?;
@@ -329,8 +375,8 @@ async fn prepare(
                     "the code exchange gave no refresh token"
                 );
                 out.push(Op::Refresh {
-                    url: target.via(i, &f.endpoints.token),
-                    basic: (f.client_id.clone(), f.client_secret.clone()),
+                    endpoint: Endpoint::parse(&target.via(i, &f.endpoints.token))?,
+                    basic: basic(&f.client_id, &f.client_secret)?,
                     refresh_token: tokens.refresh_token,
                 });
             }

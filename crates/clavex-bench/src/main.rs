@@ -20,6 +20,7 @@ mod console;
 mod flows;
 mod load;
 mod procfs;
+mod raw;
 mod report;
 mod seed;
 mod stats;

@@ -321,10 +321,9 @@ impl Core {
             &client.client_id,
             serde_json::json!({}),
         );
-        self.store
-            .update_client(&client, &event)
-            .await
-            .map_err(client_not_found)?;
+        let updated = self.store.update_client(&client, &event).await;
+        self.cache.forget_client(&org.id, &client.client_id);
+        updated.map_err(client_not_found)?;
         Ok(client.into())
     }
 
@@ -342,7 +341,9 @@ impl Core {
             client_id,
             serde_json::json!({}),
         );
-        if self.store.delete_client(&org.id, client_id, &event).await? {
+        let deleted = self.store.delete_client(&org.id, client_id, &event).await;
+        self.cache.forget_client(&org.id, client_id);
+        if deleted? {
             Ok(())
         } else {
             Err(CoreError::not_found("client"))
@@ -386,10 +387,12 @@ impl Core {
             client_id,
             serde_json::json!({ "grace_period_seconds": grace }),
         );
-        self.store
+        let rotated = self
+            .store
             .rotate_client_secret(&org.id, client_id, &record, now + grace, &event)
-            .await
-            .map_err(client_not_found)?;
+            .await;
+        self.cache.forget_client(&org.id, client_id);
+        rotated.map_err(client_not_found)?;
         Ok(ClientWithSecret {
             client: client.into(),
             client_secret: Some(plain),
@@ -405,17 +408,28 @@ impl Core {
         client_id: &str,
         presented: &str,
     ) -> CoreResult<Option<Client>> {
-        let Some(client) = self.store.get_client(org_id, client_id).await? else {
+        let now = self.now();
+        // Check every candidate, not just until the first match, so timing says nothing.
+        let matches = |c: &crate::cache::CachedClient| {
+            c.secrets
+                .iter()
+                .filter(|s| s.expires_at.is_none_or(|t| t > now))
+                .fold(false, |acc, s| {
+                    secret::verify_token_hash(presented, &s.secret_hash) | acc
+                })
+        };
+        let key = (org_id.to_string(), client_id.to_string());
+        if let Some(cached) = self.cache.clients.get(&key) {
+            if matches(&cached) {
+                return Ok(Some(cached.client.clone()));
+            }
+            // Perhaps a secret rotated in through another node or the CLI: a new secret works
+            // everywhere at once, only an old one may linger for the cache's second.
+            self.cache.clients.remove(&key);
+        }
+        let Some(fresh) = self.protocol_client(org_id, client_id).await? else {
             return Ok(None);
         };
-        let secrets = self
-            .store
-            .client_secrets(org_id, client_id, self.now())
-            .await?;
-        // Check every candidate, not just until the first match, so timing says nothing.
-        let matched = secrets.iter().fold(false, |acc, s| {
-            secret::verify_token_hash(presented, &s.secret_hash) | acc
-        });
-        Ok(matched.then_some(client))
+        Ok(matches(&fresh).then(|| fresh.client.clone()))
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod admin_tokens;
+pub mod cache;
 pub mod clients;
 pub mod clock;
 pub mod console;
@@ -64,6 +65,8 @@ pub struct Core {
     pub settings: Arc<CoreSettings>,
     /// Parsed signing and verifying keys per org, refreshed from the store within a second.
     pub keyring: Arc<oidc::keyring::Keyring>,
+    /// Orgs, clients and documents that protocol requests read, kept for a second.
+    pub cache: Arc<cache::ConfigCache>,
     /// Bounds concurrent Argon2id work to the number of cores, so sign-ins queue instead of
     /// starving every other request of CPU.
     pub password_gate: Arc<tokio::sync::Semaphore>,
@@ -84,6 +87,7 @@ impl Core {
             master_key: Arc::new(master_key),
             settings: Arc::new(settings),
             keyring: Arc::new(oidc::keyring::Keyring::default()),
+            cache: Arc::new(cache::ConfigCache::default()),
             password_gate: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )),

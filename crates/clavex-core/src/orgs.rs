@@ -149,10 +149,9 @@ impl Core {
             &org.slug,
             serde_json::json!({ "name": org.name, "signing_alg": org.signing_alg }),
         );
-        self.store
-            .update_org(&org, &event)
-            .await
-            .map_err(|e| match e {
+        let updated = self.store.update_org(&org, &event).await;
+        self.cache.forget_org(&org.slug);
+        updated.map_err(|e| match e {
                 clavex_store::StoreError::NotFound => CoreError::not_found("organization"),
                 other => other.into(),
             })?;
@@ -173,7 +172,10 @@ impl Core {
             &org.slug,
             serde_json::json!({ "name": org.name }),
         );
-        if self.store.delete_org(&org.id, &event).await? {
+        let deleted = self.store.delete_org(&org.id, &event).await;
+        self.cache.forget_org(&org.slug);
+        self.keyring.invalidate(&org.id);
+        if deleted? {
             Ok(())
         } else {
             Err(CoreError::not_found("organization"))

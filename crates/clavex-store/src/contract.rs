@@ -14,7 +14,7 @@ use async_trait::async_trait;
 
 use crate::{
     AdminToken, AuthRequestRecord, Client, ClientSecret, CodeRecord, CodeRedemption, ConsoleRights,
-    ConsoleSessionRecord, Event, EventFilter, GrantRecord, Group, Org, OrgContents, Page,
+    ConsoleSessionRecord, Event, EventFilter, GrantHolder, GrantRecord, Group, Org, OrgContents, Page,
     PageRequest, PurgeCounts, PurgeCutoffs, RefreshRotation, RefreshTokenRecord, SessionRecord,
     SigningKeyRecord, StoreError, ThrottleState, User,
 };
@@ -280,6 +280,21 @@ pub trait GrantStore: Send + Sync + 'static {
         event: &Event,
     ) -> Result<bool>;
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool>;
+    /// In one query: whether `jti` was revoked, and the grant `grant_id` of `org_id` (when given
+    /// and found) with its holder.
+    async fn access_token_state(
+        &self,
+        org_id: &str,
+        jti: &str,
+        grant_id: Option<&str>,
+    ) -> Result<(bool, Option<GrantHolder>)>;
+    /// In one query: a refresh token and, when it belongs to a grant of `org_id`, that grant with
+    /// its holder.
+    async fn refresh_token_state(
+        &self,
+        org_id: &str,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshTokenRecord, Option<GrantHolder>)>>;
 }
 
 /// Admin Console accounts (users of the console org), their rights and their sessions.

@@ -65,6 +65,17 @@ pub struct GrantRecord {
     pub revoked_at: Option<i64>,
 }
 
+/// A grant with its user and the user's group names, read in one round trip: checking an access
+/// token, answering userinfo and refreshing need all three.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantHolder {
+    pub grant: GrantRecord,
+    /// `None` when the grant names no user (client_credentials) or the user was deleted.
+    pub user: Option<crate::User>,
+    /// The user's group names, sorted by bytes; empty without a user.
+    pub groups: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshTokenRecord {
     pub token_hash: String,

@@ -102,7 +102,7 @@ impl Core {
                 "the request has no client_id",
             )));
         };
-        let Some(client) = self.store.get_client(&org.id, client_id).await? else {
+        let Some(client) = self.protocol_client(&org.id, client_id).await? else {
             return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
                 format!("unknown client '{client_id}'"),
             )));
@@ -378,7 +378,7 @@ impl Core {
                 "this sign-in was already completed",
             )));
         }
-        let Some(client) = self.store.get_client(&org.id, &params.client_id).await? else {
+        let Some(client) = self.protocol_client(&org.id, &params.client_id).await? else {
             return Ok(AuthorizeOutcome::ErrorPage(OAuthError::invalid_request(
                 "the client was deleted while you signed in",
             )));

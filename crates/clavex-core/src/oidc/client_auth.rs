@@ -81,8 +81,10 @@ impl Core {
             };
         }
         // No secret: only a public client may do that.
-        match self.store.get_client(&org.id, id).await {
-            Ok(Some(client)) if client.token_endpoint_auth_method == "none" => Ok(client),
+        match self.protocol_client(&org.id, id).await {
+            Ok(Some(found)) if found.client.token_endpoint_auth_method == "none" => {
+                Ok(found.client.clone())
+            }
             Ok(_) => Err(invalid(false)),
             Err(e) => Err(OAuthError::from(e).into()),
         }

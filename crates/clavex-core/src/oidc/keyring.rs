@@ -2,7 +2,10 @@
 //! published for verification. Entries are re-read from the store after `REFRESH_SECONDS`, so a
 //! rotation on another node is seen within that time.
 
-use std::{collections::HashMap, sync::RwLock};
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
 
 use clavex_crypto::signing::{SigningKey, VerifyingKey};
 use clavex_store::SigningKeyRecord;
@@ -12,21 +15,20 @@ use crate::{Core, CoreError, CoreResult, keys::seal_aad};
 /// How long a cached entry is trusted before the store is asked again.
 pub const REFRESH_SECONDS: i64 = 1;
 
-#[derive(Clone)]
 pub struct OrgKeys {
     /// The key new tokens are signed with.
     pub signing: SigningKey,
     /// Every published key (current, next and retired-but-valid), for verification.
     pub verifying: Vec<VerifyingKey>,
-    /// The JWKS document.
-    pub jwks: serde_json::Value,
+    /// The JWKS document, serialized once, as the JWKS endpoint sends it.
+    pub jwks_body: bytes::Bytes,
     /// Algorithms of the published keys.
     pub algs: Vec<&'static str>,
 }
 
 struct Entry {
     loaded_at: i64,
-    keys: OrgKeys,
+    keys: Arc<OrgKeys>,
 }
 
 #[derive(Default)]
@@ -42,14 +44,14 @@ impl Keyring {
         }
     }
 
-    fn cached(&self, org_id: &str, now: i64) -> Option<OrgKeys> {
+    fn cached(&self, org_id: &str, now: i64) -> Option<Arc<OrgKeys>> {
         let map = self.entries.read().ok()?;
         let entry = map.get(org_id)?;
         (now - entry.loaded_at < REFRESH_SECONDS && entry.loaded_at <= now)
             .then(|| entry.keys.clone())
     }
 
-    fn store(&self, org_id: &str, now: i64, keys: OrgKeys) {
+    fn store(&self, org_id: &str, now: i64, keys: Arc<OrgKeys>) {
         if let Ok(mut map) = self.entries.write() {
             map.insert(
                 org_id.to_string(),
@@ -63,14 +65,15 @@ impl Keyring {
 }
 
 impl Core {
-    /// The org's keys, from the cache or freshly loaded.
-    pub async fn org_keys(&self, org_id: &str) -> CoreResult<OrgKeys> {
+    /// The org's keys, from the cache or freshly loaded. A new `Arc` means new keys: callers
+    /// may key derived documents on it.
+    pub async fn org_keys(&self, org_id: &str) -> CoreResult<Arc<OrgKeys>> {
         let now = self.now();
         if let Some(keys) = self.keyring.cached(org_id, now) {
             return Ok(keys);
         }
         let records = self.store.list_signing_keys(org_id, now).await?;
-        let keys = self.build_org_keys(org_id, &records, now)?;
+        let keys = Arc::new(self.build_org_keys(org_id, &records, now)?);
         self.keyring.store(org_id, now, keys.clone());
         Ok(keys)
     }
@@ -107,13 +110,16 @@ impl Core {
         let jwks = serde_json::json!({
             "keys": verifying.iter().map(|k| k.to_jwk().clone()).collect::<Vec<_>>()
         });
+        let jwks_body = bytes::Bytes::from(serde_json::to_vec(&jwks).map_err(|e| {
+            CoreError::Internal(format!("cannot serialize the JWKS of org {org_id}: {e}"))
+        })?);
         let mut algs: Vec<&'static str> = verifying.iter().map(|k| k.alg().as_str()).collect();
         algs.sort_unstable();
         algs.dedup();
         Ok(OrgKeys {
             signing,
             verifying,
-            jwks,
+            jwks_body,
             algs,
         })
     }

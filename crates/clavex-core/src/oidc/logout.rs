@@ -80,10 +80,9 @@ impl Core {
                     )));
                 };
                 let registered = self
-                    .store
-                    .get_client(&org.id, cid)
+                    .protocol_client(&org.id, cid)
                     .await?
-                    .is_some_and(|c| c.post_logout_redirect_uris.iter().any(|u| u == uri));
+                    .is_some_and(|c| c.client.post_logout_redirect_uris.iter().any(|u| u == uri));
                 if !registered {
                     return Ok(LogoutOutcome::ErrorPage(OAuthError::invalid_request(
                         "the post_logout_redirect_uri is not registered for this client",

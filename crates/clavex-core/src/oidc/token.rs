@@ -61,6 +61,8 @@ struct UserTokens<'a> {
     auth_time: i64,
     nonce: Option<&'a str>,
     refresh_token: Option<String>,
+    /// The user's groups when already read with the user; otherwise read for the ID token.
+    groups: Option<Vec<String>>,
 }
 
 fn has_grant(client: &Client, grant: &str) -> bool {
@@ -312,6 +314,7 @@ impl Core {
                 auth_time: record.auth_time,
                 nonce: record.nonce.as_deref(),
                 refresh_token: refresh_plain,
+                groups: None,
             },
         )
         .await
@@ -335,16 +338,14 @@ impl Core {
             .ok_or_else(|| OAuthError::invalid_request("the request has no refresh_token"))?;
         let bad = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let old_hash = secret::hash_token(&presented);
-        let token = self
+        // The token, its grant, the user and their groups in one query.
+        let (token, holder) = self
             .store
-            .get_refresh_token(&old_hash)
+            .refresh_token_state(&org.id, &old_hash)
             .await?
             .ok_or_else(bad)?;
-        let grant = self
-            .store
-            .get_grant(&org.id, &token.grant_id)
-            .await?
-            .ok_or_else(bad)?;
+        let holder = holder.ok_or_else(bad)?;
+        let grant = holder.grant;
         // A grant older than the client belonged to a deleted client of the same id.
         if grant.client_id != client.client_id || grant.created_at < client.created_at {
             return Err(bad());
@@ -370,13 +371,8 @@ impl Core {
             }
             _ => granted,
         };
-        let user_id = grant.user_id.clone().ok_or_else(bad)?;
-        let user = self
-            .store
-            .get_user(&org.id, &user_id)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or_else(bad)?;
+        grant.user_id.as_ref().ok_or_else(bad)?;
+        let user = holder.user.filter(|u| !u.disabled).ok_or_else(bad)?;
         let scope = scopes.join(" ");
         let next_plain = secret::generate_token("rt_");
         let next = RefreshTokenRecord {
@@ -430,6 +426,7 @@ impl Core {
                 auth_time: grant.auth_time.unwrap_or(grant.created_at),
                 nonce: None,
                 refresh_token: Some(next_plain),
+                groups: Some(holder.groups),
             },
         )
         .await
@@ -456,7 +453,10 @@ impl Core {
             )
             .await?;
         let id_token = if scopes.iter().any(|s| s == "openid") {
-            let groups = self.store.user_group_names(&org.id, &user.id).await?;
+            let groups = match t.groups {
+                Some(groups) => groups,
+                None => self.store.user_group_names(&org.id, &user.id).await?,
+            };
             let claims = user_claims(&org.slug, user, &groups, &scopes);
             Some(
                 self.mint_id_token(

@@ -335,3 +335,92 @@ pub async fn access_token_revocation(store: Arc<dyn Store>) {
     );
     assert!(!s.is_access_token_revoked(&other).await.unwrap());
 }
+
+/// The one-query reads behind token checks agree with the single reads: revocation of the jti,
+/// the grant of this org only, its user (or none once deleted) and the user's sorted groups.
+pub async fn token_state_reads_grant_user_and_groups(store: Arc<dyn Store>) {
+    let s = &*store;
+    let org = new_org(s, "token-state").await;
+    let other = new_org(s, "token-state-other").await;
+    let user = new_user(s, &org.id, "dora").await;
+    let loner = new_user(s, &org.id, "lone").await;
+    new_group(s, &org.id, "viewers").await;
+    new_group(s, &org.id, "Admins").await;
+    add_member(s, &org.id, "viewers", &user.id).await;
+    add_member(s, &org.id, "Admins", &user.id).await;
+    let grant = grant_for(&org.id, "grafana", &user.id);
+    let refresh = refresh_for(&grant.id);
+    let code = code_for(&org.id, "grafana", &user.id);
+    s.create_code(&code).await.unwrap();
+    let replay = event(&org.id, "code.replayed", "grafana");
+    s.redeem_code(&code.code_hash, NOW, &grant, Some(&refresh), &replay)
+        .await
+        .unwrap();
+    let groups = vec!["Admins".to_string(), "viewers".to_string()];
+
+    let jti = unique("jti");
+    let (revoked, holder) = s
+        .access_token_state(&org.id, &jti, Some(&grant.id))
+        .await
+        .unwrap();
+    assert!(!revoked);
+    let holder = holder.expect("the grant is found");
+    assert_eq!(holder.grant, grant);
+    assert_eq!(holder.user.as_ref(), Some(&user));
+    assert_eq!(holder.groups, groups);
+    let (token, by_refresh) = s
+        .refresh_token_state(&org.id, &refresh.token_hash)
+        .await
+        .unwrap()
+        .expect("the refresh token is found");
+    assert_eq!(token, refresh);
+    assert_eq!(by_refresh, Some(holder));
+
+    // Another org sees neither the grant nor, through its token, the grant.
+    let (_, elsewhere) = s
+        .access_token_state(&other.id, &jti, Some(&grant.id))
+        .await
+        .unwrap();
+    assert_eq!(elsewhere, None);
+    let (_, elsewhere) = s
+        .refresh_token_state(&other.id, &refresh.token_hash)
+        .await
+        .unwrap()
+        .expect("the token row itself is found");
+    assert_eq!(elsewhere, None);
+    assert_eq!(
+        s.refresh_token_state(&org.id, &unique("rt")).await.unwrap(),
+        None
+    );
+
+    // Without a grant (client_credentials) only the jti counts.
+    let revoked_event = event(&org.id, "token.revoked", "grafana");
+    s.revoke_access_token(&org.id, &jti, NOW + 300, &revoked_event)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.access_token_state(&org.id, &jti, None).await.unwrap(),
+        (true, None)
+    );
+
+    // A user without groups, and a deleted user.
+    let lone_grant = grant_for(&org.id, "grafana", &loner.id);
+    s.create_grant(&lone_grant).await.unwrap();
+    let (_, lone) = s
+        .access_token_state(&org.id, &unique("jti"), Some(&lone_grant.id))
+        .await
+        .unwrap();
+    let lone = lone.expect("the grant is found");
+    assert_eq!(lone.user.as_ref(), Some(&loner));
+    assert!(lone.groups.is_empty());
+    let deleted = event(&org.id, "user.deleted", &user.id);
+    assert!(s.delete_user(&org.id, &user.id, &deleted).await.unwrap());
+    if let (_, Some(after)) = s
+        .access_token_state(&org.id, &unique("jti"), Some(&grant.id))
+        .await
+        .unwrap()
+    {
+        assert_eq!(after.user, None, "a deleted user is not returned");
+        assert!(after.groups.is_empty());
+    }
+}

@@ -143,6 +143,7 @@ macro_rules! conformance_cases {
             grants::grant_round_trip_and_revoke,
             grants::refresh_rotation_then_reuse_revokes_grant,
             grants::access_token_revocation,
+            grants::token_state_reads_grant_user_and_groups,
             // Sign-in state.
             signin::auth_request_round_trip_and_expiry,
             signin::session_round_trip_expiry_and_delete,

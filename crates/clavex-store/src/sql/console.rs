@@ -183,6 +183,7 @@ impl ConsoleStore for SqlStore {
 
     async fn create_console_session(&self, session: &ConsoleSessionRecord) -> Result<()> {
         let _timer = self.timed("create_console_session");
+        let _lane = self.lane().await;
         sqlx::query(
             "INSERT INTO console_sessions (id_hash, user_id, sso_sid, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -218,6 +219,7 @@ impl ConsoleStore for SqlStore {
 
     async fn delete_console_session(&self, id_hash: &str) -> Result<bool> {
         let _timer = self.timed("delete_console_session");
+        let _lane = self.lane().await;
         let done = sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)

@@ -7,7 +7,7 @@ use sqlx::{Row, any::AnyRow};
 
 use super::{SqlStore, insert_event};
 use crate::{
-    CodeRecord, CodeRedemption, Event, GrantRecord, GrantStore, RefreshRotation,
+    CodeRecord, CodeRedemption, Event, GrantHolder, GrantRecord, GrantStore, RefreshRotation,
     RefreshTokenRecord, contract::Result,
 };
 
@@ -113,6 +113,7 @@ const GRANT_COLUMNS: &str = "id, org_id, client_id, user_id, scope, auth_time, s
 impl GrantStore for SqlStore {
     async fn create_code(&self, c: &CodeRecord) -> Result<()> {
         let _timer = self.timed("create_code");
+        let _lane = self.lane().await;
         sqlx::query(
             "INSERT INTO auth_codes (code_hash, org_id, client_id, user_id, redirect_uri, scope, \
              nonce, code_challenge, auth_time, sid, created_at, expires_at, used_at, grant_id) \
@@ -315,5 +316,24 @@ impl GrantStore for SqlStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    async fn access_token_state(
+        &self,
+        org_id: &str,
+        jti: &str,
+        grant_id: Option<&str>,
+    ) -> Result<(bool, Option<GrantHolder>)> {
+        let _timer = self.timed("access_token_state");
+        self.select_access_token_state(org_id, jti, grant_id).await
+    }
+
+    async fn refresh_token_state(
+        &self,
+        org_id: &str,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshTokenRecord, Option<GrantHolder>)>> {
+        let _timer = self.timed("refresh_token_state");
+        self.select_refresh_token_state(org_id, token_hash).await
     }
 }

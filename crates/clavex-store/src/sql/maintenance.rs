@@ -28,6 +28,8 @@ impl SqlStore {
         );
         let mut total = 0;
         loop {
+            // One batch per turn, so that sign-ins and refreshes get theirs in between.
+            let _lane = self.lane().await;
             let deleted = sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
                 .bind(before)
                 .bind(i64::from(batch))

@@ -25,6 +25,7 @@ fn session(row: &AnyRow) -> Result<SessionRecord> {
 impl SignInStore for SqlStore {
     async fn create_auth_request(&self, request: &AuthRequestRecord) -> Result<()> {
         let _timer = self.timed("create_auth_request");
+        let _lane = self.lane().await;
         sqlx::query(
             "INSERT INTO auth_requests (id_hash, org_id, params, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -71,6 +72,7 @@ impl SignInStore for SqlStore {
 
     async fn delete_auth_request(&self, id_hash: &str) -> Result<bool> {
         let _timer = self.timed("delete_auth_request");
+        let _lane = self.lane().await;
         let done = sqlx::query("DELETE FROM auth_requests WHERE id_hash = $1")
             .bind(id_hash)
             .execute(&self.pool)
@@ -154,6 +156,7 @@ impl SignInStore for SqlStore {
 
     async fn put_throttle(&self, key: &str, org_id: &str, state: &ThrottleState) -> Result<()> {
         let _timer = self.timed("put_throttle");
+        let _lane = self.lane().await;
         sqlx::query(
             "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (throttle_key) DO UPDATE SET \
@@ -178,6 +181,7 @@ impl SignInStore for SqlStore {
         window: i64,
     ) -> Result<ThrottleState> {
         let _timer = self.timed("bump_throttle");
+        let _lane = self.lane().await;
         let row = sqlx::query(
             "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
              VALUES ($1, $2, 1, $3, 0) ON CONFLICT (throttle_key) DO UPDATE SET \
@@ -202,6 +206,7 @@ impl SignInStore for SqlStore {
 
     async fn lock_throttle(&self, key: &str, until: i64) -> Result<()> {
         let _timer = self.timed("lock_throttle");
+        let _lane = self.lane().await;
         sqlx::query(
             "UPDATE login_throttle SET locked_until = \
              CASE WHEN locked_until < $1 THEN $1 ELSE locked_until END WHERE throttle_key = $2",
@@ -215,6 +220,7 @@ impl SignInStore for SqlStore {
 
     async fn clear_throttle(&self, key: &str) -> Result<()> {
         let _timer = self.timed("clear_throttle");
+        let _lane = self.lane().await;
         sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
             .bind(key)
             .execute(&self.pool)

@@ -1,7 +1,7 @@
 //! Discovery, RFC 8414 metadata and the JWKS: public, cacheable for a short while, CORS-open.
 
 use axum::{
-    Json,
+    body::Bytes,
     extract::{Path, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
@@ -9,9 +9,14 @@ use axum::{
 
 use crate::{AppState, error::ApiError, oidc::find_org};
 
-fn public_json(value: serde_json::Value) -> Response {
-    let mut response = Json(value).into_response();
+/// A document serialized once (`Core` keeps it), sent as it is.
+fn public_json(body: Bytes) -> Response {
+    let mut response = body.into_response();
     let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
@@ -31,7 +36,7 @@ pub async fn openid_configuration(
         Ok(org) => org,
         Err(r) => return r,
     };
-    match state.core.discovery(&org).await {
+    match state.core.discovery_body(&org).await {
         Ok(doc) => public_json(doc),
         Err(e) => ApiError::from(e).into_response(),
     }
@@ -42,7 +47,7 @@ pub async fn jwks(State(state): State<AppState>, Path(org): Path<String>) -> Res
         Ok(org) => org,
         Err(r) => return r,
     };
-    match state.core.jwks(&org).await {
+    match state.core.jwks_body(&org).await {
         Ok(doc) => public_json(doc),
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -8,6 +8,8 @@ pub mod logout;
 pub mod token;
 pub mod userinfo;
 
+use std::sync::Arc;
+
 use axum::{
     Json,
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -20,17 +22,17 @@ use clavex_store::Org;
 use crate::{AppState, error::ApiError, pages};
 
 /// The org of a `P/{org}/...` path, or a 404 (JSON for API-like endpoints).
-pub async fn find_org(state: &AppState, slug: &str) -> Result<Org, Response> {
-    match state.core.store.get_org_by_slug(slug).await {
+pub async fn find_org(state: &AppState, slug: &str) -> Result<Arc<Org>, Response> {
+    match state.core.protocol_org(slug).await {
         Ok(Some(org)) => Ok(org),
         Ok(None) => Err(ApiError::not_found("no such organization").into_response()),
-        Err(e) => Err(ApiError::from(clavex_core::CoreError::from(e)).into_response()),
+        Err(e) => Err(ApiError::from(e).into_response()),
     }
 }
 
 /// Like `find_org`, but answers with an HTML page (for browser-facing endpoints).
-pub async fn find_org_page(state: &AppState, slug: &str) -> Result<Org, Response> {
-    match state.core.store.get_org_by_slug(slug).await {
+pub async fn find_org_page(state: &AppState, slug: &str) -> Result<Arc<Org>, Response> {
+    match state.core.protocol_org(slug).await {
         Ok(Some(org)) => Ok(org),
         Ok(None) => Err(pages::error_page(
             StatusCode::NOT_FOUND,

@@ -1,6 +1,8 @@
 //! `P/{org}/token`, `P/{org}/revoke` and `P/{org}/introspect`: the client-authenticated endpoints.
 //! The client is authenticated before the grant is looked at.
 
+use std::sync::Arc;
+
 use axum::{
     Json,
     body::Bytes,
@@ -33,7 +35,7 @@ async fn authenticated(
     slug: &str,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<(Org, Client, Vec<(String, String)>), Response> {
+) -> Result<(Arc<Org>, Client, Vec<(String, String)>), Response> {
     let org = find_org(state, slug).await?;
     let form = parse_form(headers, body).map_err(|e| oauth_error(&e))?;
     let creds = client_credentials(headers, &form).map_err(|e| {
