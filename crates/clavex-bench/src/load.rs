@@ -51,9 +51,7 @@ enum Op {
         browser: Browser,
     },
     /// A whole password sign-in in a fresh browser: authorize → form → code → token.
-    Signin {
-        fixture: Arc<Fixture>,
-    },
+    Signin { fixture: Arc<Fixture> },
 }
 
 /// The outcome of one workload at one connection count.

@@ -152,9 +152,9 @@ impl Core {
         let updated = self.store.update_org(&org, &event).await;
         self.cache.forget_org(&org.slug);
         updated.map_err(|e| match e {
-                clavex_store::StoreError::NotFound => CoreError::not_found("organization"),
-                other => other.into(),
-            })?;
+            clavex_store::StoreError::NotFound => CoreError::not_found("organization"),
+            other => other.into(),
+        })?;
         if let Some(alg) = new_alg {
             self.rotate_org_key(actor, &org.id, &org.slug, alg).await?;
         }

@@ -14,9 +14,9 @@ use async_trait::async_trait;
 
 use crate::{
     AdminToken, AuthRequestRecord, Client, ClientSecret, CodeRecord, CodeRedemption, ConsoleRights,
-    ConsoleSessionRecord, Event, EventFilter, GrantHolder, GrantRecord, Group, Org, OrgContents, Page,
-    PageRequest, PurgeCounts, PurgeCutoffs, RefreshRotation, RefreshTokenRecord, SessionRecord,
-    SigningKeyRecord, StoreError, ThrottleState, User,
+    ConsoleSessionRecord, Event, EventFilter, GrantHolder, GrantRecord, Group, Org, OrgContents,
+    Page, PageRequest, PurgeCounts, PurgeCutoffs, RefreshRotation, RefreshTokenRecord,
+    SessionRecord, SigningKeyRecord, StoreError, ThrottleState, User,
 };
 
 pub type Result<T> = std::result::Result<T, StoreError>;

@@ -60,6 +60,13 @@ struct Lock {
     failures: i64,
 }
 
+#[derive(Default)]
+struct ThrottleCheck {
+    retry_after: Option<i64>,
+    /// The keys that have a counter.
+    counted: Vec<String>,
+}
+
 fn address_key(org: &Org, ip: &str) -> String {
     format!("ip:{}:{ip}", org.id)
 }
@@ -87,14 +94,15 @@ impl Core {
         ];
         let address = source_ip.map(|ip| address_key(org, ip));
         let keys: Vec<&String> = account_keys.iter().chain(address.iter()).collect();
-        if let Some(retry_after) = self.locked_for(&keys, now).await? {
+        if let Some(retry_after) = self.locked_for(&keys, now).await?.retry_after {
             return self.throttled(org, login, source_ip, retry_after).await;
         }
         // Verification, the lock check before it and the failure count after it all happen
         // while holding an Argon2id slot: parallel guesses queue here and each one sees the
         // failures counted before it, so at most one slot's worth pass the limit per node.
         let permit = self.password_slot("verify").await?;
-        if let Some(retry_after) = self.locked_for(&keys, self.now()).await? {
+        let check = self.locked_for(&keys, self.now()).await?;
+        if let Some(retry_after) = check.retry_after {
             return self.throttled(org, login, source_ip, retry_after).await;
         }
         // The slot comes back with the answer and is held while the failure is counted.
@@ -103,7 +111,8 @@ impl Core {
             .await?;
         match (verified, user) {
             (true, Some(user)) => {
-                for key in &account_keys {
+                // Only counters that exist: a delete is a write, and most sign-ins have none.
+                for key in account_keys.iter().filter(|k| check.counted.contains(k)) {
                     self.store.clear_throttle(key).await?;
                 }
                 self.metrics.signin("success", &org.slug);
@@ -149,17 +158,19 @@ impl Core {
         }
     }
 
-    /// Seconds until the longest lock among `keys` ends, if any is locked.
-    async fn locked_for(&self, keys: &[&String], now: i64) -> CoreResult<Option<i64>> {
-        let mut longest = None;
+    /// Which of `keys` have failures counted, and the seconds until the longest lock among them
+    /// ends, if any is locked.
+    async fn locked_for(&self, keys: &[&String], now: i64) -> CoreResult<ThrottleCheck> {
+        let mut check = ThrottleCheck::default();
         for key in keys {
-            if let Some(state) = self.store.get_throttle(key).await?
-                && state.locked_until > now
-            {
-                longest = longest.max(Some(state.locked_until - now));
+            if let Some(state) = self.store.get_throttle(key).await? {
+                if state.locked_until > now {
+                    check.retry_after = check.retry_after.max(Some(state.locked_until - now));
+                }
+                check.counted.push((*key).clone());
             }
         }
-        Ok(longest)
+        Ok(check)
     }
 
     async fn throttled(
