@@ -50,6 +50,25 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// The direct SQLite connections (`sql::lite`) map errors as sqlx's SQLite errors are mapped.
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        match err.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::Unavailable(err.to_string())
+            }
+            Some(rusqlite::ErrorCode::ConstraintViolation)
+                if err.to_string().contains("UNIQUE constraint failed") =>
+            {
+                StoreError::Conflict {
+                    field: conflict_field(&err.to_string(), None),
+                }
+            }
+            _ => StoreError::Internal(format!("sqlite: {err}")),
+        }
+    }
+}
+
 /// Whether a PostgreSQL SQLSTATE means "the database cannot serve now": class 08 (connection
 /// exception, but not 08P01, a protocol violation: that is a bug), 53 (insufficient resources,
 /// e.g. too many connections), 57P01-57P03 (shutting down, crashed, starting up), 25006 (read-only,

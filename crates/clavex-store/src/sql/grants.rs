@@ -78,29 +78,35 @@ async fn insert_grant(conn: &mut sqlx::AnyConnection, g: &GrantRecord) -> Result
     Ok(())
 }
 
+// The rotation's statements, shared with the direct SQLite path (`lite`).
+pub(super) const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens \
+     (token_hash, grant_id, scope, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)";
+pub(super) const USE_REFRESH_SQL: &str =
+    "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL";
+pub(super) const REFRESH_USE_SQL: &str =
+    "SELECT grant_id, used_at FROM refresh_tokens WHERE token_hash = $1";
+pub(super) const REVOKE_GRANT_SQL: &str =
+    "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL";
+
 async fn insert_refresh(conn: &mut sqlx::AnyConnection, r: &RefreshTokenRecord) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, grant_id, scope, created_at, expires_at, used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&r.token_hash)
-    .bind(&r.grant_id)
-    .bind(&r.scope)
-    .bind(r.created_at)
-    .bind(r.expires_at)
-    .bind(r.used_at)
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT_REFRESH_SQL)
+        .bind(&r.token_hash)
+        .bind(&r.grant_id)
+        .bind(&r.scope)
+        .bind(r.created_at)
+        .bind(r.expires_at)
+        .bind(r.used_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 async fn revoke_grant_in(conn: &mut sqlx::AnyConnection, grant_id: &str, now: i64) -> Result<u64> {
-    let done =
-        sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(grant_id)
-            .execute(conn)
-            .await?;
+    let done = sqlx::query(REVOKE_GRANT_SQL)
+        .bind(now)
+        .bind(grant_id)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected())
 }
 
@@ -249,22 +255,35 @@ impl GrantStore for SqlStore {
         event_on_reuse: &Event,
     ) -> Result<RefreshRotation> {
         let _timer = self.timed("rotate_refresh_token");
+        if let Some(lite) = &self.lite {
+            // One hand-over to the blocking pool for the whole transaction, holding the turn.
+            let _lane = self.lane().await;
+            let (lite, old_hash, next, event) = (
+                lite.clone(),
+                old_hash.to_string(),
+                next.clone(),
+                event_on_reuse.clone(),
+            );
+            return tokio::task::spawn_blocking(move || {
+                lite.rotate_refresh_token(&old_hash, now, race_since, &next, &event)
+            })
+            .await
+            .map_err(|e| crate::StoreError::Internal(format!("the rotation task failed: {e}")))?;
+        }
         let mut tx = self.write_tx().await?;
-        let won = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(old_hash)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        let won = sqlx::query(USE_REFRESH_SQL)
+            .bind(now)
+            .bind(old_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
             == 1;
         if won {
             insert_refresh(&mut tx, next).await?;
             tx.commit().await?;
             return Ok(RefreshRotation::Rotated);
         }
-        let row = sqlx::query("SELECT grant_id, used_at FROM refresh_tokens WHERE token_hash = $1")
+        let row = sqlx::query(REFRESH_USE_SQL)
             .bind(old_hash)
             .fetch_optional(&mut *tx)
             .await?;

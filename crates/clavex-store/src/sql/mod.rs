@@ -12,6 +12,7 @@ mod events;
 mod grants;
 mod groups;
 mod keys;
+mod lite;
 mod maintenance;
 mod orgs;
 mod rows;
@@ -66,6 +67,8 @@ pub struct SqlStore {
     /// the lock was free most of the time. Queueing in a fair async mutex instead hands the lock
     /// over at once. Another process (the CLI) still meets the busy timeout, as before.
     write_lane: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite on a file: direct connections for the hottest statements (`lite`).
+    lite: Option<Arc<lite::Lite>>,
     /// Told how long each operation took (metrics), when set.
     observer: Option<std::sync::Arc<dyn QueryObserver>>,
 }
@@ -133,6 +136,10 @@ impl SqlStore {
             pool,
             backend,
             write_lane: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
+            lite: match backend {
+                Backend::Sqlite => lite::Lite::for_url(&url),
+                Backend::Postgres => None,
+            },
             observer: None,
         })
     }
@@ -301,23 +308,24 @@ impl Store for SqlStore {
     }
 }
 
+const INSERT_EVENT_SQL: &str = "INSERT INTO events \
+     (id, org_id, time, kind, actor, target, outcome, source_ip, details) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 /// Writes an audit event inside the caller's transaction.
 async fn insert_event(conn: &mut sqlx::AnyConnection, event: &Event) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO events (id, org_id, time, kind, actor, target, outcome, source_ip, details) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&event.id)
-    .bind(&event.org_id)
-    .bind(event.time)
-    .bind(&event.kind)
-    .bind(&event.actor)
-    .bind(&event.target)
-    .bind(&event.outcome)
-    .bind(&event.source_ip)
-    .bind(event.details.to_string())
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT_EVENT_SQL)
+        .bind(&event.id)
+        .bind(&event.org_id)
+        .bind(event.time)
+        .bind(&event.kind)
+        .bind(&event.actor)
+        .bind(&event.target)
+        .bind(&event.outcome)
+        .bind(&event.source_ip)
+        .bind(event.details.to_string())
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use sqlx::{Row, any::AnyRow};
 
 use super::SqlStore;
-use crate::{GrantHolder, GrantRecord, RefreshTokenRecord, User, contract::Result};
+use crate::{GrantHolder, GrantRecord, RefreshTokenRecord, StoreError, User, contract::Result};
 
 const GRANT_FIELDS: &[&str] = &[
     "id",
@@ -65,64 +65,146 @@ const HOLDER_JOINS: &str = "LEFT JOIN users u ON u.org_id = $1 AND u.id = gr.use
      LEFT JOIN group_members m ON m.user_id = u.id \
      LEFT JOIN user_groups ug ON ug.id = m.group_id AND ug.org_id = $1";
 
-fn grant_at(row: &AnyRow) -> Result<GrantRecord> {
-    Ok(GrantRecord {
-        id: row.try_get("g_id")?,
-        org_id: row.try_get("g_org_id")?,
-        client_id: row.try_get("g_client_id")?,
-        user_id: row.try_get("g_user_id")?,
-        scope: row.try_get("g_scope")?,
-        auth_time: row.try_get("g_auth_time")?,
-        sid: row.try_get("g_sid")?,
-        nonce: row.try_get("g_nonce")?,
-        created_at: row.try_get("g_created_at")?,
-        expires_at: row.try_get("g_expires_at")?,
-        revoked_at: row.try_get("g_revoked_at")?,
-    })
+/// Column access by name for sqlx's rows and rusqlite's alike (`lite`), so that these rows are
+/// decoded by one piece of code on both paths.
+pub(super) trait Columns {
+    fn text(&self, name: &str) -> Result<Option<String>>;
+    fn int(&self, name: &str) -> Result<Option<i64>>;
 }
 
-fn user_at(row: &AnyRow) -> Result<User> {
-    Ok(User {
-        id: row.try_get("u_id")?,
-        org_id: row.try_get("u_org_id")?,
-        username: row.try_get("u_username")?,
-        email: row.try_get("u_email")?,
-        email_verified: row.try_get::<i64, _>("u_email_verified")? != 0,
-        name: row.try_get("u_name")?,
-        given_name: row.try_get("u_given_name")?,
-        family_name: row.try_get("u_family_name")?,
-        password_hash: row.try_get("u_password_hash")?,
-        disabled: row.try_get::<i64, _>("u_disabled")? != 0,
-        created_at: row.try_get("u_created_at")?,
-        updated_at: row.try_get("u_updated_at")?,
-    })
-}
-
-/// The grant, user and groups spread over `rows`, if the grant was found.
-fn holder(rows: &[AnyRow]) -> Result<Option<GrantHolder>> {
-    let Some(first) = rows.first() else {
-        return Ok(None);
-    };
-    if first.try_get::<Option<String>, _>("g_id")?.is_none() {
-        return Ok(None);
+impl Columns for AnyRow {
+    fn text(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.try_get(name)?)
     }
-    let grant = grant_at(first)?;
-    let user = match first.try_get::<Option<String>, _>("u_id")? {
-        Some(_) => Some(user_at(first)?),
-        None => None,
-    };
-    let mut groups = rows
-        .iter()
-        .filter_map(|r| r.try_get::<Option<String>, _>("group_name").transpose())
-        .collect::<std::result::Result<Vec<String>, _>>()?;
-    // Sorted here, as in `user_group_names`: the claim must not depend on a collation.
-    groups.sort_unstable();
-    Ok(Some(GrantHolder {
-        grant,
-        user,
-        groups,
-    }))
+    fn int(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(name)?)
+    }
 }
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.get(name)?)
+    }
+    fn int(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.get(name)?)
+    }
+}
+
+fn text<R: Columns>(row: &R, name: &str) -> Result<String> {
+    row.text(name)?
+        .ok_or_else(|| StoreError::Internal(format!("column {name} is NULL")))
+}
+
+pub(super) fn int<R: Columns>(row: &R, name: &str) -> Result<i64> {
+    row.int(name)?
+        .ok_or_else(|| StoreError::Internal(format!("column {name} is NULL")))
+}
+
+fn grant_at<R: Columns>(row: &R) -> Result<GrantRecord> {
+    Ok(GrantRecord {
+        id: text(row, "g_id")?,
+        org_id: text(row, "g_org_id")?,
+        client_id: text(row, "g_client_id")?,
+        user_id: row.text("g_user_id")?,
+        scope: text(row, "g_scope")?,
+        auth_time: row.int("g_auth_time")?,
+        sid: row.text("g_sid")?,
+        nonce: row.text("g_nonce")?,
+        created_at: int(row, "g_created_at")?,
+        expires_at: int(row, "g_expires_at")?,
+        revoked_at: row.int("g_revoked_at")?,
+    })
+}
+
+fn user_at<R: Columns>(row: &R) -> Result<User> {
+    Ok(User {
+        id: text(row, "u_id")?,
+        org_id: text(row, "u_org_id")?,
+        username: text(row, "u_username")?,
+        email: text(row, "u_email")?,
+        email_verified: int(row, "u_email_verified")? != 0,
+        name: text(row, "u_name")?,
+        given_name: row.text("u_given_name")?,
+        family_name: row.text("u_family_name")?,
+        password_hash: row.text("u_password_hash")?,
+        disabled: int(row, "u_disabled")? != 0,
+        created_at: int(row, "u_created_at")?,
+        updated_at: int(row, "u_updated_at")?,
+    })
+}
+
+/// Collects a grant's holder from its rows (one per group).
+#[derive(Default)]
+pub(super) struct HolderRows {
+    holder: Option<GrantHolder>,
+}
+
+impl HolderRows {
+    /// Reads one row: the grant and user from the first, a group name from each.
+    pub(super) fn add<R: Columns>(&mut self, row: &R) -> Result<()> {
+        if self.holder.is_none() {
+            if row.text("g_id")?.is_none() {
+                return Ok(());
+            }
+            let user = match row.text("u_id")? {
+                Some(_) => Some(user_at(row)?),
+                None => None,
+            };
+            self.holder = Some(GrantHolder {
+                grant: grant_at(row)?,
+                user,
+                groups: Vec::new(),
+            });
+        }
+        if let (Some(holder), Some(group)) = (self.holder.as_mut(), row.text("group_name")?) {
+            holder.groups.push(group);
+        }
+        Ok(())
+    }
+
+    pub(super) fn finish(self) -> Option<GrantHolder> {
+        self.holder.map(|mut h| {
+            // Sorted here, as in `user_group_names`: the claim must not depend on a collation.
+            h.groups.sort_unstable();
+            h
+        })
+    }
+}
+
+/// The refresh token columns of `REFRESH_STATE_SQL`.
+pub(super) fn refresh_at<R: Columns>(row: &R) -> Result<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        token_hash: text(row, "rt_token_hash")?,
+        grant_id: text(row, "rt_grant_id")?,
+        scope: text(row, "rt_scope")?,
+        created_at: int(row, "rt_created_at")?,
+        expires_at: int(row, "rt_expires_at")?,
+        used_at: row.int("rt_used_at")?,
+    })
+}
+
+/// `$1` org id, `$2` jti, `$3` grant id (or NULL).
+pub(super) static ACCESS_STATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $2) AS jti_revoked, \
+         {} FROM (SELECT 1 AS one) base \
+         LEFT JOIN grants gr ON gr.org_id = $1 AND gr.id = $3 {HOLDER_JOINS}",
+        holder_select()
+    )
+});
+
+/// `$1` org id, `$2` refresh token hash.
+pub(super) static REFRESH_STATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT rt.token_hash AS rt_token_hash, rt.grant_id AS rt_grant_id, \
+         rt.scope AS rt_scope, rt.created_at AS rt_created_at, \
+         rt.expires_at AS rt_expires_at, rt.used_at AS rt_used_at, {} \
+         FROM refresh_tokens rt \
+         LEFT JOIN grants gr ON gr.org_id = $1 AND gr.id = rt.grant_id {HOLDER_JOINS} \
+         WHERE rt.token_hash = $2",
+        holder_select()
+    )
+});
 
 impl SqlStore {
     pub(super) async fn select_access_token_state(
@@ -131,25 +213,22 @@ impl SqlStore {
         jti: &str,
         grant_id: Option<&str>,
     ) -> Result<(bool, Option<GrantHolder>)> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $2) AS jti_revoked, \
-                 {} FROM (SELECT 1 AS one) base \
-                 LEFT JOIN grants gr ON gr.org_id = $1 AND gr.id = $3 {HOLDER_JOINS}",
-                holder_select()
-            )
-        });
-        let rows = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        if let Some(lite) = &self.lite {
+            return lite.access_token_state(org_id, jti, grant_id);
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(ACCESS_STATE_SQL.as_str()))
             .bind(org_id)
             .bind(jti)
             .bind(grant_id)
             .fetch_all(&self.pool)
             .await?;
-        let revoked = match rows.first() {
-            Some(row) => row.try_get::<i64, _>("jti_revoked")? > 0,
-            None => false,
-        };
-        Ok((revoked, holder(&rows)?))
+        let mut revoked = false;
+        let mut holder = HolderRows::default();
+        for row in &rows {
+            revoked = int(row, "jti_revoked")? > 0;
+            holder.add(row)?;
+        }
+        Ok((revoked, holder.finish()))
     }
 
     pub(super) async fn select_refresh_token_state(
@@ -157,18 +236,10 @@ impl SqlStore {
         org_id: &str,
         token_hash: &str,
     ) -> Result<Option<(RefreshTokenRecord, Option<GrantHolder>)>> {
-        static SQL: LazyLock<String> = LazyLock::new(|| {
-            format!(
-                "SELECT rt.token_hash AS rt_token_hash, rt.grant_id AS rt_grant_id, \
-                 rt.scope AS rt_scope, rt.created_at AS rt_created_at, \
-                 rt.expires_at AS rt_expires_at, rt.used_at AS rt_used_at, {} \
-                 FROM refresh_tokens rt \
-                 LEFT JOIN grants gr ON gr.org_id = $1 AND gr.id = rt.grant_id {HOLDER_JOINS} \
-                 WHERE rt.token_hash = $2",
-                holder_select()
-            )
-        });
-        let rows = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
+        if let Some(lite) = &self.lite {
+            return lite.refresh_token_state(org_id, token_hash);
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(REFRESH_STATE_SQL.as_str()))
             .bind(org_id)
             .bind(token_hash)
             .fetch_all(&self.pool)
@@ -176,14 +247,11 @@ impl SqlStore {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let token = RefreshTokenRecord {
-            token_hash: first.try_get("rt_token_hash")?,
-            grant_id: first.try_get("rt_grant_id")?,
-            scope: first.try_get("rt_scope")?,
-            created_at: first.try_get("rt_created_at")?,
-            expires_at: first.try_get("rt_expires_at")?,
-            used_at: first.try_get("rt_used_at")?,
-        };
-        Ok(Some((token, holder(&rows)?)))
+        let token = refresh_at(first)?;
+        let mut holder = HolderRows::default();
+        for row in &rows {
+            holder.add(row)?;
+        }
+        Ok(Some((token, holder.finish())))
     }
 }
