@@ -403,24 +403,63 @@ pub async fn token_state_reads_grant_user_and_groups(store: Arc<dyn Store>) {
         (true, None)
     );
 
-    // A user without groups, and a deleted user.
+    // A user without groups; a disabled user; a revoked grant; an unknown grant; a deleted user.
     let lone_grant = grant_for(&org.id, "grafana", &loner.id);
     s.create_grant(&lone_grant).await.unwrap();
-    let (_, lone) = s
-        .access_token_state(&org.id, &unique("jti"), Some(&lone_grant.id))
+    let state = |grant_id: String| {
+        let org_id = org.id.clone();
+        let store = store.clone();
+        async move {
+            store
+                .access_token_state(&org_id, &unique("jti"), Some(&grant_id))
+                .await
+                .unwrap()
+                .1
+        }
+    };
+    let lone = state(lone_grant.id.clone())
         .await
-        .unwrap();
-    let lone = lone.expect("the grant is found");
+        .expect("the grant is found");
     assert_eq!(lone.user.as_ref(), Some(&loner));
     assert!(lone.groups.is_empty());
+
+    let disabled = crate::User {
+        disabled: true,
+        ..loner.clone()
+    };
+    let updated = event(&org.id, "user.updated", &loner.id);
+    s.update_user(&disabled, &updated).await.unwrap();
+    let lone = state(lone_grant.id.clone())
+        .await
+        .expect("the grant is found");
+    assert!(
+        lone.user
+            .expect("a disabled user is still returned")
+            .disabled
+    );
+
+    let revoked = event(&org.id, "grant.revoked", "grafana");
+    assert!(
+        s.revoke_grant(&org.id, &lone_grant.id, NOW + 7, &revoked)
+            .await
+            .unwrap()
+    );
+    let lone = state(lone_grant.id.clone())
+        .await
+        .expect("the grant is found");
+    assert_eq!(lone.grant.revoked_at, Some(NOW + 7));
+
+    assert_eq!(state(unique("grant")).await, None);
+
+    // Deleting the user deletes their grants (and with them the holder).
     let deleted = event(&org.id, "user.deleted", &user.id);
     assert!(s.delete_user(&org.id, &user.id, &deleted).await.unwrap());
-    if let (_, Some(after)) = s
-        .access_token_state(&org.id, &unique("jti"), Some(&grant.id))
-        .await
-        .unwrap()
-    {
-        assert_eq!(after.user, None, "a deleted user is not returned");
-        assert!(after.groups.is_empty());
-    }
+    assert_eq!(state(grant.id.clone()).await, None);
+    assert_eq!(
+        s.refresh_token_state(&org.id, &refresh.token_hash)
+            .await
+            .unwrap(),
+        None,
+        "the grant's refresh tokens go with it"
+    );
 }

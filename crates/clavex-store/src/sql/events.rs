@@ -10,6 +10,7 @@ use crate::{Event, EventFilter, EventStore, Page, PageRequest, contract::Result}
 impl EventStore for SqlStore {
     async fn append_event(&self, event: &Event) -> Result<()> {
         let _timer = self.timed("append_event");
+        let _lane = self.lane().await;
         let mut conn = self.pool.acquire().await?;
         insert_event(&mut conn, event).await
     }

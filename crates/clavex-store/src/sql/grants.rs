@@ -199,6 +199,7 @@ impl GrantStore for SqlStore {
 
     async fn create_grant(&self, g: &GrantRecord) -> Result<()> {
         let _timer = self.timed("create_grant");
+        let _lane = self.lane().await;
         let mut conn = self.pool.acquire().await?;
         insert_grant(&mut conn, g).await
     }
@@ -260,7 +261,25 @@ impl GrantStore for SqlStore {
             // no fsync per commit). Handed to the blocking pool it waited there behind RSA
             // signatures for the CPU, with every other writer waiting for the turn.
             let _lane = self.lane().await;
-            return lite.rotate_refresh_token(old_hash, now, race_since, next, event_on_reuse);
+            // In place only if SQLite's lock is free (it is, unless another process writes):
+            // waiting for it in SQLite's busy handler would stall this async worker. Otherwise
+            // the same transaction waits on the blocking pool, up to the busy timeout.
+            match lite.rotate_refresh_token(old_hash, now, race_since, next, event_on_reuse, false)
+            {
+                Err(crate::StoreError::Unavailable(_)) => {}
+                done => return done,
+            }
+            let (lite, old_hash, next, event) = (
+                lite.clone(),
+                old_hash.to_string(),
+                next.clone(),
+                event_on_reuse.clone(),
+            );
+            return tokio::task::spawn_blocking(move || {
+                lite.rotate_refresh_token(&old_hash, now, race_since, &next, &event, true)
+            })
+            .await
+            .map_err(|e| crate::StoreError::Internal(format!("the rotation task failed: {e}")))?;
         }
         let mut tx = self.write_tx().await?;
         let won = sqlx::query(USE_REFRESH_SQL)

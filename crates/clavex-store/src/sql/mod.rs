@@ -137,7 +137,13 @@ impl SqlStore {
             backend,
             write_lane: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
             lite: match backend {
-                Backend::Sqlite => lite::Lite::for_url(&url),
+                Backend::Sqlite => lite::Lite::for_url(&url).filter(|lite| {
+                    let usable = lite.usable();
+                    if !usable {
+                        tracing::warn!("direct SQLite connections unavailable; using sqlx alone");
+                    }
+                    usable
+                }),
                 Backend::Postgres => None,
             },
             observer: None,
@@ -246,7 +252,9 @@ impl SqlStore {
 /// A write transaction holding this process's turn to write until it ends. Dereferences to the
 /// connection, like `sqlx::Transaction`.
 struct WriteTx {
-    // Dropped first: an unfinished transaction is rolled back before the turn passes on.
+    // An unfinished transaction is dropped, which only queues its ROLLBACK on sqlx's connection
+    // thread: the next writer may briefly meet SQLite's lock and wait in the busy handler, as
+    // every writer did before the lane. Only error paths get there.
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _lane: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
