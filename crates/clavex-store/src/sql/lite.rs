@@ -60,9 +60,10 @@ impl Lite {
     }
 
     /// Whether a connection opens (at start-up, after sqlx created the file): if not, the
-    /// store keeps to sqlx rather than failing every token check later.
+    /// store keeps to sqlx rather than failing every token check later. The connection is
+    /// closed again: direct connections are opened when first needed.
     pub(super) fn usable(&self) -> bool {
-        self.with(|_| Ok(())).is_ok()
+        self.open().is_ok()
     }
 
     fn open(&self) -> Result<Connection> {
