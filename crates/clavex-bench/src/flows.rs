@@ -209,14 +209,20 @@ pub async fn redeem(
 pub async fn tokens(resp: reqwest::Response) -> anyhow::Result<Tokens> {
     let status = resp.status();
     let body = resp.bytes().await?;
+    token_answer(status, &body)
+}
+
+/// A token endpoint answer's tokens, or its error (both HTTP clients of the bench share
+/// `http::StatusCode`).
+pub fn token_answer(status: reqwest::StatusCode, body: &[u8]) -> anyhow::Result<Tokens> {
     if !status.is_success() {
         bail!(
             "token endpoint answered {status}: {}",
-            snippet(&String::from_utf8_lossy(&body))
+            snippet(&String::from_utf8_lossy(body))
         );
     }
     let json: serde_json::Value =
-        serde_json::from_slice(&body).context("the token response is not JSON")?;
+        serde_json::from_slice(body).context("the token response is not JSON")?;
     Ok(Tokens {
         access_token: json["access_token"]
             .as_str()

@@ -221,27 +221,6 @@ fn form(pairs: &[(&str, &str)]) -> Bytes {
     Bytes::from(out.finish())
 }
 
-/// A token endpoint answer's tokens, or its error.
-fn token_answer(status: hyper::StatusCode, body: &[u8]) -> anyhow::Result<flows::Tokens> {
-    anyhow::ensure!(
-        status.is_success(),
-        "token endpoint answered {status}: {}",
-        flows::snippet(&String::from_utf8_lossy(body))
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(body).context("the token response is not JSON")?;
-    Ok(flows::Tokens {
-        access_token: json["access_token"]
-            .as_str()
-            .context("no access_token")?
-            .to_string(),
-        refresh_token: json["refresh_token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    })
-}
-
 /// One operation; returns the HTTP requests it made.
 async fn once(
     target: &Target,
@@ -269,7 +248,7 @@ async fn once(
             let (status, body) = raw
                 .send(endpoint, Method::POST, &headers, Some(form.clone()))
                 .await?;
-            token_answer(status, &body)?;
+            flows::token_answer(status, &body)?;
             Ok(1)
         }
         Op::Refresh {
@@ -285,7 +264,7 @@ async fn once(
             let (status, body) = raw
                 .send(endpoint, Method::POST, &headers, Some(body))
                 .await?;
-            let tokens = token_answer(status, &body)?;
+            let tokens = flows::token_answer(status, &body)?;
             anyhow::ensure!(
                 !tokens.refresh_token.is_empty(),
                 "the refresh answer has no new refresh token (no rotation)"
