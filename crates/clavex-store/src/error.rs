@@ -50,7 +50,7 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// The direct SQLite connections (`sql::lite`) map errors as sqlx's SQLite errors are mapped.
+/// The direct SQLite connections (`sql::direct`) map errors as sqlx's SQLite errors are mapped.
 impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         match err.sqlite_error_code() {

@@ -78,7 +78,7 @@ async fn insert_grant(conn: &mut sqlx::AnyConnection, g: &GrantRecord) -> Result
     Ok(())
 }
 
-// The rotation's statements, shared with the direct SQLite path (`lite`).
+// The rotation's statements, shared with the direct SQLite path (`direct`).
 pub(super) const INSERT_REFRESH_SQL: &str = "INSERT INTO refresh_tokens \
      (token_hash, grant_id, scope, created_at, expires_at, used_at) VALUES ($1, $2, $3, $4, $5, $6)";
 pub(super) const USE_REFRESH_SQL: &str =
@@ -256,7 +256,7 @@ impl GrantStore for SqlStore {
         event_on_reuse: &Event,
     ) -> Result<RefreshRotation> {
         let _timer = self.timed("rotate_refresh_token");
-        if let Some(lite) = &self.lite {
+        if let Some(direct) = &self.direct {
             // In place, holding the turn: the transaction is a few tens of microseconds (WAL,
             // no fsync per commit). Handed to the blocking pool it waited there behind RSA
             // signatures for the CPU, with every other writer waiting for the turn.
@@ -264,19 +264,25 @@ impl GrantStore for SqlStore {
             // In place only if SQLite's lock is free (it is, unless another process writes):
             // waiting for it in SQLite's busy handler would stall this async worker. Otherwise
             // the same transaction waits on the blocking pool, up to the busy timeout.
-            match lite.rotate_refresh_token(old_hash, now, race_since, next, event_on_reuse, false)
-            {
+            match direct.rotate_refresh_token(
+                old_hash,
+                now,
+                race_since,
+                next,
+                event_on_reuse,
+                false,
+            ) {
                 Err(crate::StoreError::Unavailable(_)) => {}
                 done => return done,
             }
-            let (lite, old_hash, next, event) = (
-                lite.clone(),
+            let (direct, old_hash, next, event) = (
+                direct.clone(),
                 old_hash.to_string(),
                 next.clone(),
                 event_on_reuse.clone(),
             );
             return tokio::task::spawn_blocking(move || {
-                lite.rotate_refresh_token(&old_hash, now, race_since, &next, &event, true)
+                direct.rotate_refresh_token(&old_hash, now, race_since, &next, &event, true)
             })
             .await
             .map_err(|e| crate::StoreError::Internal(format!("the rotation task failed: {e}")))?;

@@ -8,11 +8,11 @@
 mod clients;
 mod console;
 mod copy;
+mod direct;
 mod events;
 mod grants;
 mod groups;
 mod keys;
-mod lite;
 mod maintenance;
 mod orgs;
 mod rows;
@@ -67,8 +67,8 @@ pub struct SqlStore {
     /// the lock was free most of the time. Queueing in a fair async mutex instead hands the lock
     /// over at once. Another process (the CLI) still meets the busy timeout, as before.
     write_lane: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite on a file: direct connections for the hottest statements (`lite`).
-    lite: Option<Arc<lite::Lite>>,
+    /// SQLite on a file: direct connections for the hottest statements (`direct`).
+    direct: Option<Arc<direct::DirectSqlite>>,
     /// Told how long each operation took (metrics), when set.
     observer: Option<std::sync::Arc<dyn QueryObserver>>,
 }
@@ -136,9 +136,9 @@ impl SqlStore {
             pool,
             backend,
             write_lane: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
-            lite: match backend {
-                Backend::Sqlite => lite::Lite::for_url(&url).filter(|lite| {
-                    let usable = lite.usable();
+            direct: match backend {
+                Backend::Sqlite => direct::DirectSqlite::for_url(&url).filter(|direct| {
+                    let usable = direct.usable();
                     if !usable {
                         tracing::warn!("direct SQLite connections unavailable; using sqlx alone");
                     }

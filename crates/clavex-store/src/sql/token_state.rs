@@ -65,7 +65,7 @@ const HOLDER_JOINS: &str = "LEFT JOIN users u ON u.org_id = $1 AND u.id = gr.use
      LEFT JOIN group_members m ON m.user_id = u.id \
      LEFT JOIN user_groups ug ON ug.id = m.group_id AND ug.org_id = $1";
 
-/// Column access by name for sqlx's rows and rusqlite's alike (`lite`), so that these rows are
+/// Column access by name for sqlx's rows and rusqlite's alike (`direct`), so that these rows are
 /// decoded by one piece of code on both paths.
 pub(super) trait Columns {
     fn text(&self, name: &str) -> Result<Option<String>>;
@@ -213,8 +213,8 @@ impl SqlStore {
         jti: &str,
         grant_id: Option<&str>,
     ) -> Result<(bool, Option<GrantHolder>)> {
-        if let Some(lite) = &self.lite {
-            return lite.access_token_state(org_id, jti, grant_id);
+        if let Some(direct) = &self.direct {
+            return direct.access_token_state(org_id, jti, grant_id);
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(ACCESS_STATE_SQL.as_str()))
             .bind(org_id)
@@ -236,8 +236,8 @@ impl SqlStore {
         org_id: &str,
         token_hash: &str,
     ) -> Result<Option<(RefreshTokenRecord, Option<GrantHolder>)>> {
-        if let Some(lite) = &self.lite {
-            return lite.refresh_token_state(org_id, token_hash);
+        if let Some(direct) = &self.direct {
+            return direct.refresh_token_state(org_id, token_hash);
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(REFRESH_STATE_SQL.as_str()))
             .bind(org_id)

@@ -32,15 +32,15 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const IDLE_CONNECTIONS: usize = 8;
 
 /// A small set of connections to one SQLite file.
-pub(super) struct Lite {
+pub(super) struct DirectSqlite {
     path: String,
     idle: Mutex<Vec<Connection>>,
 }
 
-impl Lite {
+impl DirectSqlite {
     /// The file behind a `sqlite:` URL, or `None` where separate connections would not share one
     /// database (in memory).
-    pub(super) fn for_url(url: &str) -> Option<Arc<Lite>> {
+    pub(super) fn for_url(url: &str) -> Option<Arc<DirectSqlite>> {
         let rest = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -53,7 +53,7 @@ impl Lite {
         if path.is_empty() || path == ":memory:" || !plain {
             return None;
         }
-        Some(Arc::new(Lite {
+        Some(Arc::new(DirectSqlite {
             path: path.to_string(),
             idle: Mutex::new(Vec::new()),
         }))
@@ -98,7 +98,7 @@ impl Lite {
     }
 }
 
-impl Lite {
+impl DirectSqlite {
     pub(super) fn access_token_state(
         &self,
         org_id: &str,
@@ -226,7 +226,7 @@ fn rotate_in(
 mod tests {
     use std::time::Duration;
 
-    use super::Lite;
+    use super::DirectSqlite;
     use crate::{Event, RefreshRotation, RefreshTokenRecord, StoreError};
 
     fn token(hash: &str) -> RefreshTokenRecord {
@@ -255,7 +255,7 @@ mod tests {
                  INSERT INTO refresh_tokens VALUES ('old', 'g1', 'openid', 1, 1000, NULL);",
             )
             .unwrap();
-        let lite = Lite::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        let direct = DirectSqlite::for_url(&format!("sqlite://{}", path.display())).unwrap();
         let event = Event {
             id: "e1".into(),
             org_id: None,
@@ -268,7 +268,7 @@ mod tests {
             details: serde_json::json!({}),
         };
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let quick = lite.rotate_refresh_token("old", 5, 3, &token("new"), &event, false);
+        let quick = direct.rotate_refresh_token("old", 5, 3, &token("new"), &event, false);
         assert!(
             matches!(quick, Err(StoreError::Unavailable(_))),
             "{quick:?}"
@@ -277,7 +277,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(200));
             other.execute_batch("COMMIT").unwrap();
         });
-        let waited = lite.rotate_refresh_token("old", 5, 3, &token("new"), &event, true);
+        let waited = direct.rotate_refresh_token("old", 5, 3, &token("new"), &event, true);
         assert_eq!(waited.unwrap(), RefreshRotation::Rotated);
         release.join().unwrap();
     }
@@ -289,7 +289,7 @@ mod tests {
             "sqlite://./clavex-data/clavex.db",
             "sqlite:clavex.db",
         ] {
-            assert!(Lite::for_url(url).is_some(), "{url}");
+            assert!(DirectSqlite::for_url(url).is_some(), "{url}");
         }
         for url in [
             "sqlite::memory:",
@@ -299,7 +299,7 @@ mod tests {
             "sqlite://",
             "postgres://u@localhost/clavex",
         ] {
-            assert!(Lite::for_url(url).is_none(), "{url}");
+            assert!(DirectSqlite::for_url(url).is_none(), "{url}");
         }
     }
 }
