@@ -214,8 +214,8 @@ pub(crate) static SETTINGS: [Spec; 23] = [
         "Most database connections one node holds (1 to 1000). On PostgreSQL keep the sum over all nodes, plus \
          what backups and other clients need, below the server's `max_connections` (100 by default). Connections \
          are opened on demand and a request waits up to 5 seconds for one before answering 503. On a SQLite file, \
-         token checks and refresh rotations use a few direct connections of their own besides these (about one \
-         per core, opened when first needed).",
+         sign-ins, token requests and token checks use a few direct connections of their own besides these \
+         (about one per core, opened when first needed).",
     ),
     secret(text(
         SettingId::BootstrapAdminToken,

@@ -1,29 +1,23 @@
-//! Direct SQLite connections for the statements behind every token check and every refresh.
+//! Direct SQLite connections for the statements on the sign-in, token and userinfo paths.
 //!
 //! sqlx runs each SQLite connection on a thread of its own, so every statement is a hand-over to
 //! that thread and back: about 60-70 µs of CPU per statement on the benchmark machine, mostly
-//! thread wake-ups, against 5-15 µs for the statement itself (docs/performance.md). Userinfo,
-//! introspection and refresh are one or two reads and one short write transaction, so on them
-//! the hand-overs were most of the server's work. Here those few statements run on connections
-//! of this module's own, in place on the calling thread: reads (WAL readers never wait for a
-//! lock), and the rotation's write transaction while the process's write turn is held, so that
-//! it does not wait either. Both take tens of microseconds; a commit does not fsync (WAL with
-//! `synchronous = NORMAL`).
+//! thread wake-ups, against 5-15 µs for the statement itself (docs/performance.md). A sign-in
+//! is some twenty statements, a refresh three, so the hand-overs were much of the server's work
+//! besides the password hash and the signatures. Here those statements run on connections of this
+//! module's own, in place on the calling thread: reads (WAL readers never wait for a lock), and
+//! writes while the process's write turn is held and SQLite's lock is free, so that they do not
+//! wait either. A commit does not fsync (WAL with `synchronous = NORMAL`).
 //!
-//! The SQL text is the same as on the sqlx path (shared constants), and the conformance suite runs
-//! every method against SQLite through this path and against PostgreSQL through sqlx.
+//! What runs here is chosen in `exec`, which also runs the same SQL text through sqlx on
+//! PostgreSQL and whenever a write would have to wait for another process.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Mutex, time::Duration};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, Row};
 
-use rusqlite::{TransactionBehavior, named_params, params};
-
-use super::token_state::{ACCESS_STATE_SQL, HolderRows, REFRESH_STATE_SQL, int, refresh_at};
-use crate::{Event, GrantHolder, RefreshRotation, RefreshTokenRecord, contract::Result};
+use super::exec::{Arg, Columns};
+use crate::{StoreError, contract::Result};
 
 /// As the sqlx connections' `PRAGMA busy_timeout = 10000`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -40,7 +34,7 @@ pub(super) struct DirectSqlite {
 impl DirectSqlite {
     /// The file behind a `sqlite:` URL, or `None` where separate connections would not share one
     /// database (in memory).
-    pub(super) fn for_url(url: &str) -> Option<Arc<DirectSqlite>> {
+    pub(super) fn for_url(url: &str) -> Option<DirectSqlite> {
         let rest = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -53,10 +47,10 @@ impl DirectSqlite {
         if path.is_empty() || path == ":memory:" || !plain {
             return None;
         }
-        Some(Arc::new(DirectSqlite {
+        Some(DirectSqlite {
             path: path.to_string(),
             idle: Mutex::new(Vec::new()),
-        }))
+        })
     }
 
     /// Whether a connection opens (at start-up, after sqlx created the file): if not, the
@@ -78,208 +72,232 @@ impl DirectSqlite {
         Ok(conn)
     }
 
-    /// Runs `f` on a connection of the set, on the calling thread.
-    pub(super) fn with<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    /// A connection of the set, for the calling thread, until the lease is dropped.
+    pub(super) fn lease(&self) -> Result<Lease<'_>> {
         let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut conn = match taken {
+        let conn = match taken {
             Some(conn) => conn,
             None => self.open()?,
         };
-        let result = f(&mut conn);
-        // A connection left inside a transaction (an error between BEGIN and COMMIT) is closed,
-        // which rolls it back, rather than handed to the next caller.
-        if conn.is_autocommit()
-            && let Ok(mut idle) = self.idle.lock()
+        Ok(Lease {
+            set: self,
+            conn: Some(conn),
+        })
+    }
+}
+
+/// A connection taken from a [`DirectSqlite`]; back to the set when dropped.
+pub(super) struct Lease<'s> {
+    set: &'s DirectSqlite,
+    conn: Option<Connection>,
+}
+
+impl Lease<'_> {
+    pub(super) fn conn(&self) -> Result<&Connection> {
+        // Only `drop` takes the connection out.
+        self.conn.as_ref().ok_or_else(|| {
+            StoreError::Internal("a lease used after its connection went back".into())
+        })
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        // A transaction left open (an error or an early return before COMMIT) is rolled back
+        // here, so that nothing half-written stays and the next caller starts clean. If even
+        // that fails, the connection is closed, which rolls back too.
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return;
+        }
+        if let Ok(mut idle) = self.set.idle.lock()
             && idle.len() < IDLE_CONNECTIONS
         {
             idle.push(conn);
         }
-        result
     }
 }
 
-impl DirectSqlite {
-    pub(super) fn access_token_state(
-        &self,
-        org_id: &str,
-        jti: &str,
-        grant_id: Option<&str>,
-    ) -> Result<(bool, Option<GrantHolder>)> {
-        self.with(|conn| {
-            let mut stmt = conn.prepare_cached(&ACCESS_STATE_SQL)?;
-            let mut rows = stmt.query(named_params! { "$1": org_id, "$2": jti, "$3": grant_id })?;
-            let mut revoked = false;
-            let mut holder = HolderRows::default();
-            while let Some(row) = rows.next()? {
-                revoked = int(row, "jti_revoked")? > 0;
-                holder.add(row)?;
-            }
-            Ok((revoked, holder.finish()))
-        })
-    }
-
-    pub(super) fn refresh_token_state(
-        &self,
-        org_id: &str,
-        token_hash: &str,
-    ) -> Result<Option<(RefreshTokenRecord, Option<GrantHolder>)>> {
-        self.with(|conn| {
-            let mut stmt = conn.prepare_cached(&REFRESH_STATE_SQL)?;
-            let mut rows = stmt.query(named_params! { "$1": org_id, "$2": token_hash })?;
-            let mut token = None;
-            let mut holder = HolderRows::default();
-            while let Some(row) = rows.next()? {
-                if token.is_none() {
-                    token = Some(refresh_at(row)?);
-                }
-                holder.add(row)?;
-            }
-            Ok(token.map(|t| (t, holder.finish())))
-        })
-    }
-
-    /// `GrantStore::rotate_refresh_token` in one transaction, with the statements of the sqlx
-    /// path. The caller holds the write turn, so `BEGIN IMMEDIATE` waits only for another
-    /// process (the CLI), up to the busy timeout.
-    pub(super) fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        now: i64,
-        race_since: i64,
-        next: &RefreshTokenRecord,
-        event_on_reuse: &Event,
-        wait: bool,
-    ) -> Result<RefreshRotation> {
-        self.with(|conn| {
-            // Without `wait`, a lock held by another process is `Unavailable` at once.
-            conn.busy_timeout(if wait { BUSY_TIMEOUT } else { Duration::ZERO })?;
-            let result = rotate_in(conn, old_hash, now, race_since, next, event_on_reuse);
-            conn.busy_timeout(BUSY_TIMEOUT)?;
-            result
-        })
-    }
-}
-
-fn rotate_in(
-    conn: &mut Connection,
-    old_hash: &str,
-    now: i64,
-    race_since: i64,
-    next: &RefreshTokenRecord,
-    event_on_reuse: &Event,
-) -> Result<RefreshRotation> {
-    use super::{
-        INSERT_EVENT_SQL,
-        grants::{INSERT_REFRESH_SQL, REFRESH_USE_SQL, REVOKE_GRANT_SQL, USE_REFRESH_SQL},
-    };
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let won = tx
-        .prepare_cached(USE_REFRESH_SQL)?
-        .execute(params![now, old_hash])?
-        == 1;
-    if won {
-        tx.prepare_cached(INSERT_REFRESH_SQL)?.execute(params![
-            next.token_hash,
-            next.grant_id,
-            next.scope,
-            next.created_at,
-            next.expires_at,
-            next.used_at
-        ])?;
-        tx.commit()?;
-        return Ok(RefreshRotation::Rotated);
-    }
-    // Dropping `tx` without a commit rolls it back.
-    let used: Option<(String, Option<i64>)> = {
-        let mut stmt = tx.prepare_cached(REFRESH_USE_SQL)?;
-        let mut rows = stmt.query(params![old_hash])?;
-        match rows.next()? {
-            Some(row) => Some((row.get(0)?, row.get(1)?)),
-            None => None,
+/// Binds `args` to the `$N` placeholders of a prepared statement, by number: SQLite treats `$1`
+/// as a name, so a placeholder used twice is one parameter.
+fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> Result<()> {
+    for index in 1..=stmt.parameter_count() {
+        let arg = stmt
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| args.get(n.checked_sub(1)?))
+            .ok_or_else(|| {
+                StoreError::Internal(format!(
+                    "statement parameter {index} has no value ({} given)",
+                    args.len()
+                ))
+            })?;
+        match *arg {
+            Arg::Text(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::Int(v) => stmt.raw_bind_parameter(index, v)?,
         }
-    };
-    let Some((grant_id, used_at)) = used else {
-        return Ok(RefreshRotation::NotFound);
-    };
-    if used_at.is_some_and(|t| t >= race_since) {
-        return Ok(RefreshRotation::Raced);
     }
-    tx.prepare_cached(REVOKE_GRANT_SQL)?
-        .execute(params![now, grant_id])?;
-    let e = event_on_reuse;
-    tx.prepare_cached(INSERT_EVENT_SQL)?.execute(params![
-        e.id,
-        e.org_id,
-        e.time,
-        e.kind,
-        e.actor,
-        e.target,
-        e.outcome,
-        e.source_ip,
-        e.details.to_string()
-    ])?;
-    tx.commit()?;
-    Ok(RefreshRotation::Reused { grant_id })
+    Ok(())
+}
+
+/// Runs a read, handing each row to `each` until it returns `false`.
+pub(super) fn query(
+    conn: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    mut each: impl FnMut(&Row<'_>) -> Result<bool>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, args)?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        if !each(row)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The first row of a read, decoded.
+pub(super) fn first<T>(
+    conn: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    decode: impl FnOnce(&dyn Columns) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut decode = Some(decode);
+    let mut found = None;
+    query(conn, sql, args, |row| {
+        if let Some(decode) = decode.take() {
+            found = Some(decode(row)?);
+        }
+        Ok(false)
+    })?;
+    Ok(found)
+}
+
+/// Runs a statement; returns the rows it changed.
+pub(super) fn execute(conn: &Connection, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, args)?;
+    Ok(stmt.raw_execute()? as u64)
+}
+
+/// Runs `f` without waiting for SQLite's lock: held by another process, it is `Unavailable`
+/// at once, so that no async worker sleeps in SQLite's busy handler.
+fn without_waiting<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let result = f();
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    result
+}
+
+/// A write on its own (autocommit), without waiting for the lock.
+pub(super) fn execute_now(conn: &Connection, sql: &str, args: &[Arg<'_>]) -> Result<u64> {
+    without_waiting(conn, || execute(conn, sql, args))
+}
+
+/// `BEGIN IMMEDIATE` (the write lock, taken now), without waiting for it. Once it is held,
+/// nothing in the transaction waits: in WAL mode readers never block a writer.
+pub(super) fn begin_now(conn: &Connection) -> Result<()> {
+    without_waiting(conn, || Ok(conn.execute_batch("BEGIN IMMEDIATE")?))
+}
+
+pub(super) fn commit(conn: &Connection) -> Result<()> {
+    Ok(conn.execute_batch("COMMIT")?)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, Instant};
 
-    use super::DirectSqlite;
-    use crate::{Event, RefreshRotation, RefreshTokenRecord, StoreError};
+    use super::{DirectSqlite, begin_now, execute, first};
+    use crate::{
+        StoreError,
+        sql::exec::{args, int},
+    };
 
-    fn token(hash: &str) -> RefreshTokenRecord {
-        RefreshTokenRecord {
-            token_hash: hash.into(),
-            grant_id: "g1".into(),
-            scope: "openid".into(),
-            created_at: 1,
-            expires_at: 1_000,
-            used_at: None,
-        }
-    }
-
-    /// Another process holding SQLite's write lock: the in-place attempt gives up at once
-    /// (`Unavailable`, so the caller moves to the blocking pool), the waiting one gets through
-    /// once the lock is released.
-    #[test]
-    fn rotation_in_place_never_waits_for_another_writer() {
+    fn set_with_table() -> (tempfile::TempDir, DirectSqlite, rusqlite::Connection) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("lock.db");
+        let path = dir.path().join("direct.db");
         let other = rusqlite::Connection::open(&path).unwrap();
         other
             .execute_batch(
-                "PRAGMA journal_mode = WAL; CREATE TABLE refresh_tokens (token_hash TEXT PRIMARY KEY, \
-                 grant_id TEXT, scope TEXT, created_at BIGINT, expires_at BIGINT, used_at BIGINT); \
-                 INSERT INTO refresh_tokens VALUES ('old', 'g1', 'openid', 1, 1000, NULL);",
+                "PRAGMA journal_mode = WAL; CREATE TABLE t (k TEXT PRIMARY KEY, v BIGINT);",
             )
             .unwrap();
-        let direct = DirectSqlite::for_url(&format!("sqlite://{}", path.display())).unwrap();
-        let event = Event {
-            id: "e1".into(),
-            org_id: None,
-            time: 5,
-            kind: "refresh_token.reused".into(),
-            actor: "anonymous".into(),
-            target: "c".into(),
-            outcome: "failure".into(),
-            source_ip: None,
-            details: serde_json::json!({}),
-        };
+        let set = DirectSqlite::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        (dir, set, other)
+    }
+
+    /// Another process holding SQLite's write lock: the in-place attempt gives up at once
+    /// (`Unavailable`, so that the store moves the write to sqlx's thread) instead of sleeping
+    /// in the busy handler for up to 10 s; once the lock is free it gets through.
+    #[test]
+    fn begin_never_waits_for_another_writer() {
+        let (_dir, set, other) = set_with_table();
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let quick = direct.rotate_refresh_token("old", 5, 3, &token("new"), &event, false);
+        let lease = set.lease().unwrap();
+        let conn = lease.conn().unwrap();
+        let started = Instant::now();
+        let refused = begin_now(conn);
         assert!(
-            matches!(quick, Err(StoreError::Unavailable(_))),
-            "{quick:?}"
+            matches!(refused, Err(StoreError::Unavailable(_))),
+            "{refused:?}"
         );
-        let release = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(200));
-            other.execute_batch("COMMIT").unwrap();
-        });
-        let waited = direct.rotate_refresh_token("old", 5, 3, &token("new"), &event, true);
-        assert_eq!(waited.unwrap(), RefreshRotation::Rotated);
-        release.join().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "it waited for the lock"
+        );
+        other.execute_batch("COMMIT").unwrap();
+        begin_now(conn).unwrap();
+        assert!(!conn.is_autocommit());
+    }
+
+    /// A transaction left open when its lease is dropped is rolled back, and the connection goes
+    /// back to the set clean.
+    #[test]
+    fn a_dropped_lease_rolls_back() {
+        let (_dir, set, _other) = set_with_table();
+        {
+            let lease = set.lease().unwrap();
+            let conn = lease.conn().unwrap();
+            begin_now(conn).unwrap();
+            execute(conn, "INSERT INTO t (k, v) VALUES ($1, $2)", args!["a", 1]).unwrap();
+        }
+        let lease = set.lease().unwrap();
+        let conn = lease.conn().unwrap();
+        assert!(conn.is_autocommit());
+        let count = first(conn, "SELECT COUNT(*) AS n FROM t", &[], |row| {
+            int(row, "n")
+        })
+        .unwrap();
+        assert_eq!(count, Some(0));
+    }
+
+    /// `$N` is bound by number wherever it appears, also out of order and twice.
+    #[test]
+    fn placeholders_bind_by_number() {
+        let (_dir, set, _other) = set_with_table();
+        let lease = set.lease().unwrap();
+        let conn = lease.conn().unwrap();
+        execute(conn, "INSERT INTO t (v, k) VALUES ($2, $1)", args!["b", 7]).unwrap();
+        let found = first(
+            conn,
+            "SELECT v FROM t WHERE k = $1 AND v = $2 AND k = $1",
+            args!["b", 7],
+            |row| int(row, "v"),
+        )
+        .unwrap();
+        assert_eq!(found, Some(7));
+        let missing = execute(conn, "INSERT INTO t (k, v) VALUES ($1, $2)", args!["c"]);
+        assert!(
+            matches!(missing, Err(StoreError::Internal(_))),
+            "{missing:?}"
+        );
     }
 
     #[test]

@@ -3,16 +3,17 @@
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{SqlStore, fetch_limit, insert_event, rows};
+use super::{INSERT_EVENT_SQL, SqlStore, event_args, fetch_limit, rows};
 use crate::{Event, EventFilter, EventStore, Page, PageRequest, contract::Result};
 
 #[async_trait]
 impl EventStore for SqlStore {
     async fn append_event(&self, event: &Event) -> Result<()> {
         let _timer = self.timed("append_event");
-        let _lane = self.lane().await;
-        let mut conn = self.pool.acquire().await?;
-        insert_event(&mut conn, event).await
+        let details = event.details.to_string();
+        self.write_one(INSERT_EVENT_SQL, &event_args(event, &details))
+            .await?;
+        Ok(())
     }
 
     async fn list_events(

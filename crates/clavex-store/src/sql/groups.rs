@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{SqlStore, fetch_limit, insert_event, rows};
+use super::{SqlStore, args, exec::text, fetch_limit, insert_event, rows};
 use crate::{Event, Group, GroupStore, Page, PageRequest, StoreError, User, contract::Result};
 
 #[async_trait]
@@ -165,18 +165,14 @@ impl GroupStore for SqlStore {
 
     async fn user_group_names(&self, org_id: &str, user_id: &str) -> Result<Vec<String>> {
         let _timer = self.timed("user_group_names");
-        let found = sqlx::query(
-            "SELECT g.name FROM group_members m JOIN user_groups g ON g.id = m.group_id \
-             WHERE g.org_id = $1 AND m.user_id = $2",
-        )
-        .bind(org_id)
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut names = found
-            .iter()
-            .map(|r| Ok(r.try_get::<String, _>("name")?))
-            .collect::<Result<Vec<_>>>()?;
+        let mut names = self
+            .read_all(
+                "SELECT g.name FROM group_members m JOIN user_groups g ON g.id = m.group_id \
+                 WHERE g.org_id = $1 AND m.user_id = $2",
+                args![org_id, user_id],
+                |row| text(row, "name"),
+            )
+            .await?;
         // Sorted here, not by ORDER BY: PostgreSQL would sort by the database's collation
         // (`Mid` after `alpha` under en_US), SQLite by bytes; the groups claim must not depend on it.
         names.sort_unstable();

@@ -10,6 +10,7 @@ mod console;
 mod copy;
 mod direct;
 mod events;
+mod exec;
 mod grants;
 mod groups;
 mod keys;
@@ -20,6 +21,8 @@ mod signin;
 mod token_state;
 mod tokens;
 mod users;
+
+use exec::args;
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
@@ -67,7 +70,8 @@ pub struct SqlStore {
     /// the lock was free most of the time. Queueing in a fair async mutex instead hands the lock
     /// over at once. Another process (the CLI) still meets the busy timeout, as before.
     write_lane: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite on a file: direct connections for the hottest statements (`direct`).
+    /// SQLite on a file: direct connections for the statements of the sign-in, token and
+    /// userinfo paths (`direct`, chosen in `exec`).
     direct: Option<Arc<direct::DirectSqlite>>,
     /// Told how long each operation took (metrics), when set.
     observer: Option<std::sync::Arc<dyn QueryObserver>>,
@@ -137,13 +141,17 @@ impl SqlStore {
             backend,
             write_lane: (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(()))),
             direct: match backend {
-                Backend::Sqlite => direct::DirectSqlite::for_url(&url).filter(|direct| {
-                    let usable = direct.usable();
-                    if !usable {
-                        tracing::warn!("direct SQLite connections unavailable; using sqlx alone");
-                    }
-                    usable
-                }),
+                Backend::Sqlite => direct::DirectSqlite::for_url(&url)
+                    .filter(|direct| {
+                        let usable = direct.usable();
+                        if !usable {
+                            tracing::warn!(
+                                "direct SQLite connections unavailable; using sqlx alone"
+                            );
+                        }
+                        usable
+                    })
+                    .map(Arc::new),
                 Backend::Postgres => None,
             },
             observer: None,
@@ -320,21 +328,39 @@ const INSERT_EVENT_SQL: &str = "INSERT INTO events \
      (id, org_id, time, kind, actor, target, outcome, source_ip, details) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
+/// The values of `INSERT_EVENT_SQL`; `details` is the event's details as JSON text.
+fn event_args<'a>(e: &'a Event, details: &'a str) -> [exec::Arg<'a>; 9] {
+    use exec::Arg;
+    [
+        Arg::from(&e.id),
+        Arg::from(&e.org_id),
+        Arg::from(e.time),
+        Arg::from(&e.kind),
+        Arg::from(&e.actor),
+        Arg::from(&e.target),
+        Arg::from(&e.outcome),
+        Arg::from(&e.source_ip),
+        Arg::from(details),
+    ]
+}
+
 /// Writes an audit event inside the caller's transaction.
 async fn insert_event(conn: &mut sqlx::AnyConnection, event: &Event) -> Result<()> {
-    sqlx::query(INSERT_EVENT_SQL)
-        .bind(&event.id)
-        .bind(&event.org_id)
-        .bind(event.time)
-        .bind(&event.kind)
-        .bind(&event.actor)
-        .bind(&event.target)
-        .bind(&event.outcome)
-        .bind(&event.source_ip)
-        .bind(event.details.to_string())
+    let details = event.details.to_string();
+    exec::bind(sqlx::query(INSERT_EVENT_SQL), &event_args(event, &details))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+impl exec::Writer<'_> {
+    /// Writes an audit event in this transaction.
+    async fn event(&mut self, event: &Event) -> Result<()> {
+        let details = event.details.to_string();
+        self.execute(INSERT_EVENT_SQL, &event_args(event, &details))
+            .await?;
+        Ok(())
+    }
 }
 
 /// Lists fetch one row more than asked, to know whether another page follows.

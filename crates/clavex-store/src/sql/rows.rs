@@ -1,9 +1,13 @@
 //! Decoding rows into records. Booleans are stored as 0/1 BIGINT and lists as JSON text, the forms
-//! the `Any` driver carries identically on both backends.
+//! the `Any` driver carries identically on both backends. The records read on both paths
+//! (`exec`) are decoded through `Columns`; the Admin API's, read through sqlx alone, from `AnyRow`.
 
 use sqlx::{Row, any::AnyRow};
 
-use crate::{Client, Event, Group, Org, SigningKeyRecord, StoreError, User, contract::Result};
+use super::exec::{Columns, flag, int, text};
+use crate::{
+    Client, Event, GrantRecord, Group, Org, SigningKeyRecord, StoreError, User, contract::Result,
+};
 
 fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
     let text: String = row.try_get(column)?;
@@ -57,20 +61,39 @@ pub(super) const USER_COLUMNS: &str = "u.seq, u.id, u.org_id, u.username, u.emai
      u.email_verified, u.name, u.given_name, u.family_name, u.password_hash, u.disabled, \
      u.created_at, u.updated_at";
 
-pub(super) fn user(row: &AnyRow) -> Result<User> {
+pub(super) fn user(row: &dyn Columns) -> Result<User> {
     Ok(User {
-        id: row.try_get("id")?,
-        org_id: row.try_get("org_id")?,
-        username: row.try_get("username")?,
-        email: row.try_get("email")?,
-        email_verified: row.try_get::<i64, _>("email_verified")? != 0,
-        name: row.try_get("name")?,
-        given_name: row.try_get("given_name")?,
-        family_name: row.try_get("family_name")?,
-        password_hash: row.try_get("password_hash")?,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: text(row, "id")?,
+        org_id: text(row, "org_id")?,
+        username: text(row, "username")?,
+        email: text(row, "email")?,
+        email_verified: flag(row, "email_verified")?,
+        name: text(row, "name")?,
+        given_name: row.text("given_name")?,
+        family_name: row.text("family_name")?,
+        password_hash: row.text("password_hash")?,
+        disabled: flag(row, "disabled")?,
+        created_at: int(row, "created_at")?,
+        updated_at: int(row, "updated_at")?,
+    })
+}
+
+pub(super) const GRANT_COLUMNS: &str = "id, org_id, client_id, user_id, scope, auth_time, sid, \
+     nonce, created_at, expires_at, revoked_at";
+
+pub(super) fn grant(row: &dyn Columns) -> Result<GrantRecord> {
+    Ok(GrantRecord {
+        id: text(row, "id")?,
+        org_id: text(row, "org_id")?,
+        client_id: text(row, "client_id")?,
+        user_id: row.text("user_id")?,
+        scope: text(row, "scope")?,
+        auth_time: row.int("auth_time")?,
+        sid: row.text("sid")?,
+        nonce: row.text("nonce")?,
+        created_at: int(row, "created_at")?,
+        expires_at: int(row, "expires_at")?,
+        revoked_at: row.int("revoked_at")?,
     })
 }
 

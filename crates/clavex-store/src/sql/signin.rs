@@ -1,23 +1,46 @@
 //! Pending authorization requests, SSO sessions and sign-in throttling.
 
 use async_trait::async_trait;
-use sqlx::{Row, any::AnyRow};
 
-use super::{SqlStore, insert_event};
+use super::{
+    SqlStore, args,
+    exec::{Columns, int, text},
+    insert_event,
+};
 use crate::{
     AuthRequestRecord, Event, SessionRecord, SignInStore, StoreError, ThrottleState,
     contract::Result,
 };
 
-fn session(row: &AnyRow) -> Result<SessionRecord> {
+fn session(row: &dyn Columns) -> Result<SessionRecord> {
     Ok(SessionRecord {
-        id_hash: row.try_get("id_hash")?,
-        sid: row.try_get("sid")?,
-        org_id: row.try_get("org_id")?,
-        user_id: row.try_get("user_id")?,
-        auth_time: row.try_get("auth_time")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
+        id_hash: text(row, "id_hash")?,
+        sid: text(row, "sid")?,
+        org_id: text(row, "org_id")?,
+        user_id: text(row, "user_id")?,
+        auth_time: int(row, "auth_time")?,
+        created_at: int(row, "created_at")?,
+        expires_at: int(row, "expires_at")?,
+    })
+}
+
+fn auth_request(row: &dyn Columns) -> Result<AuthRequestRecord> {
+    let params = text(row, "params")?;
+    Ok(AuthRequestRecord {
+        id_hash: text(row, "id_hash")?,
+        org_id: text(row, "org_id")?,
+        params: serde_json::from_str(&params)
+            .map_err(|e| StoreError::Internal(format!("corrupt auth request: {e}")))?,
+        created_at: int(row, "created_at")?,
+        expires_at: int(row, "expires_at")?,
+    })
+}
+
+fn throttle(row: &dyn Columns) -> Result<ThrottleState> {
+    Ok(ThrottleState {
+        failures: int(row, "failures")?,
+        window_start: int(row, "window_start")?,
+        locked_until: int(row, "locked_until")?,
     })
 }
 
@@ -25,17 +48,18 @@ fn session(row: &AnyRow) -> Result<SessionRecord> {
 impl SignInStore for SqlStore {
     async fn create_auth_request(&self, request: &AuthRequestRecord) -> Result<()> {
         let _timer = self.timed("create_auth_request");
-        let _lane = self.lane().await;
-        sqlx::query(
+        let params = request.params.to_string();
+        self.write_one(
             "INSERT INTO auth_requests (id_hash, org_id, params, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5)",
+            args![
+                &request.id_hash,
+                &request.org_id,
+                &params,
+                request.created_at,
+                request.expires_at
+            ],
         )
-        .bind(&request.id_hash)
-        .bind(&request.org_id)
-        .bind(request.params.to_string())
-        .bind(request.created_at)
-        .bind(request.expires_at)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -47,58 +71,45 @@ impl SignInStore for SqlStore {
         now: i64,
     ) -> Result<Option<AuthRequestRecord>> {
         let _timer = self.timed("get_auth_request");
-        let row = sqlx::query(
+        self.read_one(
             "SELECT id_hash, org_id, params, created_at, expires_at FROM auth_requests \
              WHERE id_hash = $1 AND org_id = $2 AND expires_at > $3",
+            args![id_hash, org_id, now],
+            auth_request,
         )
-        .bind(id_hash)
-        .bind(org_id)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            let params: String = r.try_get("params")?;
-            Ok(AuthRequestRecord {
-                id_hash: r.try_get("id_hash")?,
-                org_id: r.try_get("org_id")?,
-                params: serde_json::from_str(&params)
-                    .map_err(|e| StoreError::Internal(format!("corrupt auth request: {e}")))?,
-                created_at: r.try_get("created_at")?,
-                expires_at: r.try_get("expires_at")?,
-            })
-        })
-        .transpose()
+        .await
     }
 
     async fn delete_auth_request(&self, id_hash: &str) -> Result<bool> {
         let _timer = self.timed("delete_auth_request");
-        let _lane = self.lane().await;
-        let done = sqlx::query("DELETE FROM auth_requests WHERE id_hash = $1")
-            .bind(id_hash)
-            .execute(&self.pool)
+        let deleted = self
+            .write_one(
+                "DELETE FROM auth_requests WHERE id_hash = $1",
+                args![id_hash],
+            )
             .await?;
-        Ok(done.rows_affected() == 1)
+        Ok(deleted == 1)
     }
 
     async fn create_session(&self, s: &SessionRecord, event: &Event) -> Result<()> {
         let _timer = self.timed("create_session");
-        let mut tx = self.write_tx().await?;
-        sqlx::query(
+        let mut w = self.writer().await?;
+        w.execute(
             "INSERT INTO sso_sessions (id_hash, sid, org_id, user_id, auth_time, created_at, \
              expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            args![
+                &s.id_hash,
+                &s.sid,
+                &s.org_id,
+                &s.user_id,
+                s.auth_time,
+                s.created_at,
+                s.expires_at
+            ],
         )
-        .bind(&s.id_hash)
-        .bind(&s.sid)
-        .bind(&s.org_id)
-        .bind(&s.user_id)
-        .bind(s.auth_time)
-        .bind(s.created_at)
-        .bind(s.expires_at)
-        .execute(&mut *tx)
         .await?;
-        insert_event(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(())
+        w.event(event).await?;
+        w.commit().await
     }
 
     async fn get_session(
@@ -108,16 +119,13 @@ impl SignInStore for SqlStore {
         now: i64,
     ) -> Result<Option<SessionRecord>> {
         let _timer = self.timed("get_session");
-        let row = sqlx::query(
+        self.read_one(
             "SELECT id_hash, sid, org_id, user_id, auth_time, created_at, expires_at \
              FROM sso_sessions WHERE id_hash = $1 AND org_id = $2 AND expires_at > $3",
+            args![id_hash, org_id, now],
+            session,
         )
-        .bind(id_hash)
-        .bind(org_id)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(session).transpose()
+        .await
     }
 
     async fn delete_session(&self, org_id: &str, sid: &str, event: &Event) -> Result<bool> {
@@ -138,37 +146,29 @@ impl SignInStore for SqlStore {
 
     async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleState>> {
         let _timer = self.timed("get_throttle");
-        let row = sqlx::query(
+        self.read_one(
             "SELECT failures, window_start, locked_until FROM login_throttle WHERE throttle_key = $1",
+            args![key],
+            throttle,
         )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| {
-            Ok(ThrottleState {
-                failures: r.try_get("failures")?,
-                window_start: r.try_get("window_start")?,
-                locked_until: r.try_get("locked_until")?,
-            })
-        })
-        .transpose()
+        .await
     }
 
     async fn put_throttle(&self, key: &str, org_id: &str, state: &ThrottleState) -> Result<()> {
         let _timer = self.timed("put_throttle");
-        let _lane = self.lane().await;
-        sqlx::query(
+        self.write_one(
             "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (throttle_key) DO UPDATE SET \
              failures = excluded.failures, window_start = excluded.window_start, \
              locked_until = excluded.locked_until",
+            args![
+                key,
+                org_id,
+                state.failures,
+                state.window_start,
+                state.locked_until
+            ],
         )
-        .bind(key)
-        .bind(org_id)
-        .bind(state.failures)
-        .bind(state.window_start)
-        .bind(state.locked_until)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -181,50 +181,44 @@ impl SignInStore for SqlStore {
         window: i64,
     ) -> Result<ThrottleState> {
         let _timer = self.timed("bump_throttle");
-        let _lane = self.lane().await;
-        let row = sqlx::query(
-            "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
-             VALUES ($1, $2, 1, $3, 0) ON CONFLICT (throttle_key) DO UPDATE SET \
-             failures = CASE WHEN login_throttle.window_start <= $4 THEN 1 \
-                             ELSE login_throttle.failures + 1 END, \
-             window_start = CASE WHEN login_throttle.window_start <= $4 THEN $3 \
-                                 ELSE login_throttle.window_start END \
-             RETURNING failures, window_start, locked_until",
-        )
-        .bind(key)
-        .bind(org_id)
-        .bind(now)
-        .bind(now - window)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(ThrottleState {
-            failures: row.try_get("failures")?,
-            window_start: row.try_get("window_start")?,
-            locked_until: row.try_get("locked_until")?,
-        })
+        // A statement with RETURNING writes: it runs in a write transaction of its own.
+        let mut w = self.writer().await?;
+        let state = w
+            .read_one(
+                "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
+                 VALUES ($1, $2, 1, $3, 0) ON CONFLICT (throttle_key) DO UPDATE SET \
+                 failures = CASE WHEN login_throttle.window_start <= $4 THEN 1 \
+                                 ELSE login_throttle.failures + 1 END, \
+                 window_start = CASE WHEN login_throttle.window_start <= $4 THEN $3 \
+                                     ELSE login_throttle.window_start END \
+                 RETURNING failures, window_start, locked_until",
+                args![key, org_id, now, now - window],
+                throttle,
+            )
+            .await?
+            .ok_or_else(|| StoreError::Internal("an upsert returned no row".into()))?;
+        w.commit().await?;
+        Ok(state)
     }
 
     async fn lock_throttle(&self, key: &str, until: i64) -> Result<()> {
         let _timer = self.timed("lock_throttle");
-        let _lane = self.lane().await;
-        sqlx::query(
+        self.write_one(
             "UPDATE login_throttle SET locked_until = \
              CASE WHEN locked_until < $1 THEN $1 ELSE locked_until END WHERE throttle_key = $2",
+            args![until, key],
         )
-        .bind(until)
-        .bind(key)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn clear_throttle(&self, key: &str) -> Result<()> {
         let _timer = self.timed("clear_throttle");
-        let _lane = self.lane().await;
-        sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        self.write_one(
+            "DELETE FROM login_throttle WHERE throttle_key = $1",
+            args![key],
+        )
+        .await?;
         Ok(())
     }
 }

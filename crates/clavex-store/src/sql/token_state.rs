@@ -8,10 +8,12 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Row, any::AnyRow};
-
-use super::SqlStore;
-use crate::{GrantHolder, GrantRecord, RefreshTokenRecord, StoreError, User, contract::Result};
+use super::{
+    SqlStore, args,
+    exec::{Columns, int, text},
+    rows,
+};
+use crate::{GrantHolder, RefreshTokenRecord, contract::Result};
 
 const GRANT_FIELDS: &[&str] = &[
     "id",
@@ -65,72 +67,19 @@ const HOLDER_JOINS: &str = "LEFT JOIN users u ON u.org_id = $1 AND u.id = gr.use
      LEFT JOIN group_members m ON m.user_id = u.id \
      LEFT JOIN user_groups ug ON ug.id = m.group_id AND ug.org_id = $1";
 
-/// Column access by name for sqlx's rows and rusqlite's alike (`direct`), so that these rows are
-/// decoded by one piece of code on both paths.
-pub(super) trait Columns {
-    fn text(&self, name: &str) -> Result<Option<String>>;
-    fn int(&self, name: &str) -> Result<Option<i64>>;
+/// Columns `prefix` + name of a row, as the columns of `rows::user` and `rows::grant`.
+struct Prefixed<'r> {
+    row: &'r dyn Columns,
+    prefix: &'static str,
 }
 
-impl Columns for AnyRow {
+impl Columns for Prefixed<'_> {
     fn text(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.try_get(name)?)
+        self.row.text(&format!("{}{name}", self.prefix))
     }
     fn int(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self.try_get(name)?)
+        self.row.int(&format!("{}{name}", self.prefix))
     }
-}
-
-impl Columns for rusqlite::Row<'_> {
-    fn text(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.get(name)?)
-    }
-    fn int(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self.get(name)?)
-    }
-}
-
-fn text<R: Columns>(row: &R, name: &str) -> Result<String> {
-    row.text(name)?
-        .ok_or_else(|| StoreError::Internal(format!("column {name} is NULL")))
-}
-
-pub(super) fn int<R: Columns>(row: &R, name: &str) -> Result<i64> {
-    row.int(name)?
-        .ok_or_else(|| StoreError::Internal(format!("column {name} is NULL")))
-}
-
-fn grant_at<R: Columns>(row: &R) -> Result<GrantRecord> {
-    Ok(GrantRecord {
-        id: text(row, "g_id")?,
-        org_id: text(row, "g_org_id")?,
-        client_id: text(row, "g_client_id")?,
-        user_id: row.text("g_user_id")?,
-        scope: text(row, "g_scope")?,
-        auth_time: row.int("g_auth_time")?,
-        sid: row.text("g_sid")?,
-        nonce: row.text("g_nonce")?,
-        created_at: int(row, "g_created_at")?,
-        expires_at: int(row, "g_expires_at")?,
-        revoked_at: row.int("g_revoked_at")?,
-    })
-}
-
-fn user_at<R: Columns>(row: &R) -> Result<User> {
-    Ok(User {
-        id: text(row, "u_id")?,
-        org_id: text(row, "u_org_id")?,
-        username: text(row, "u_username")?,
-        email: text(row, "u_email")?,
-        email_verified: int(row, "u_email_verified")? != 0,
-        name: text(row, "u_name")?,
-        given_name: row.text("u_given_name")?,
-        family_name: row.text("u_family_name")?,
-        password_hash: row.text("u_password_hash")?,
-        disabled: int(row, "u_disabled")? != 0,
-        created_at: int(row, "u_created_at")?,
-        updated_at: int(row, "u_updated_at")?,
-    })
 }
 
 /// Collects a grant's holder from its rows (one per group).
@@ -141,17 +90,17 @@ pub(super) struct HolderRows {
 
 impl HolderRows {
     /// Reads one row: the grant and user from the first, a group name from each.
-    pub(super) fn add<R: Columns>(&mut self, row: &R) -> Result<()> {
+    pub(super) fn add(&mut self, row: &dyn Columns) -> Result<()> {
         if self.holder.is_none() {
             if row.text("g_id")?.is_none() {
                 return Ok(());
             }
             let user = match row.text("u_id")? {
-                Some(_) => Some(user_at(row)?),
+                Some(_) => Some(rows::user(&Prefixed { row, prefix: "u_" })?),
                 None => None,
             };
             self.holder = Some(GrantHolder {
-                grant: grant_at(row)?,
+                grant: rows::grant(&Prefixed { row, prefix: "g_" })?,
                 user,
                 groups: Vec::new(),
             });
@@ -172,7 +121,7 @@ impl HolderRows {
 }
 
 /// The refresh token columns of `REFRESH_STATE_SQL`.
-pub(super) fn refresh_at<R: Columns>(row: &R) -> Result<RefreshTokenRecord> {
+pub(super) fn refresh_at(row: &dyn Columns) -> Result<RefreshTokenRecord> {
     Ok(RefreshTokenRecord {
         token_hash: text(row, "rt_token_hash")?,
         grant_id: text(row, "rt_grant_id")?,
@@ -213,21 +162,15 @@ impl SqlStore {
         jti: &str,
         grant_id: Option<&str>,
     ) -> Result<(bool, Option<GrantHolder>)> {
-        if let Some(direct) = &self.direct {
-            return direct.access_token_state(org_id, jti, grant_id);
-        }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(ACCESS_STATE_SQL.as_str()))
-            .bind(org_id)
-            .bind(jti)
-            .bind(grant_id)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut revoked = false;
         let mut holder = HolderRows::default();
-        for row in &rows {
-            revoked = int(row, "jti_revoked")? > 0;
-            holder.add(row)?;
-        }
+        let revoked = self
+            .read_all(&ACCESS_STATE_SQL, args![org_id, jti, grant_id], |row| {
+                holder.add(row)?;
+                int(row, "jti_revoked")
+            })
+            .await?;
+        // One row at least (the join starts from a constant one).
+        let revoked = revoked.first().is_some_and(|count| *count > 0);
         Ok((revoked, holder.finish()))
     }
 
@@ -236,22 +179,15 @@ impl SqlStore {
         org_id: &str,
         token_hash: &str,
     ) -> Result<Option<(RefreshTokenRecord, Option<GrantHolder>)>> {
-        if let Some(direct) = &self.direct {
-            return direct.refresh_token_state(org_id, token_hash);
-        }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(REFRESH_STATE_SQL.as_str()))
-            .bind(org_id)
-            .bind(token_hash)
-            .fetch_all(&self.pool)
-            .await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let token = refresh_at(first)?;
         let mut holder = HolderRows::default();
-        for row in &rows {
-            holder.add(row)?;
-        }
-        Ok(Some((token, holder.finish())))
+        let mut token = None;
+        self.read_all(&REFRESH_STATE_SQL, args![org_id, token_hash], |row| {
+            if token.is_none() {
+                token = Some(refresh_at(row)?);
+            }
+            holder.add(row)
+        })
+        .await?;
+        Ok(token.map(|token| (token, holder.finish())))
     }
 }

@@ -1,12 +1,30 @@
 //! Users. Uniqueness of username and email is on their case-folded forms.
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use sqlx::AssertSqlSafe;
 
-use super::{SqlStore, fetch_limit, insert_event, rows};
+use super::{SqlStore, args, fetch_limit, insert_event, rows};
 use crate::{
     Event, Page, PageRequest, StoreError, User, UserStore, contract::Result, normalize_login,
 };
+
+static GET_USER_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM users u WHERE u.org_id = $1 AND u.id = $2",
+        rows::USER_COLUMNS
+    )
+});
+
+// A username may look like another user's email; the username wins.
+static USER_BY_LOGIN_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM users u WHERE u.org_id = $1 AND (u.username_norm = $2 OR u.email_norm = $2) \
+         ORDER BY CASE WHEN u.username_norm = $2 THEN 0 ELSE 1 END LIMIT 1",
+        rows::USER_COLUMNS
+    )
+});
 
 #[async_trait]
 impl UserStore for SqlStore {
@@ -21,32 +39,14 @@ impl UserStore for SqlStore {
 
     async fn get_user(&self, org_id: &str, id: &str) -> Result<Option<User>> {
         let _timer = self.timed("get_user");
-        let sql = format!(
-            "SELECT {} FROM users u WHERE u.org_id = $1 AND u.id = $2",
-            rows::USER_COLUMNS
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(rows::user).transpose()
+        self.read_one(&GET_USER_SQL, args![org_id, id], rows::user)
+            .await
     }
 
     async fn find_user_by_login(&self, org_id: &str, login_norm: &str) -> Result<Option<User>> {
         let _timer = self.timed("find_user_by_login");
-        // A username may look like another user's email; the username wins.
-        let sql = format!(
-            "SELECT {} FROM users u WHERE u.org_id = $1 AND (u.username_norm = $2 OR u.email_norm = $2) \
-             ORDER BY CASE WHEN u.username_norm = $2 THEN 0 ELSE 1 END LIMIT 1",
-            rows::USER_COLUMNS
-        );
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(org_id)
-            .bind(login_norm)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(rows::user).transpose()
+        self.read_one(&USER_BY_LOGIN_SQL, args![org_id, login_norm], rows::user)
+            .await
     }
 
     async fn list_users(
