@@ -22,6 +22,9 @@ use crate::{StoreError, contract::Result};
 /// As the sqlx connections' `PRAGMA busy_timeout = 10000`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prepared statements kept per connection (more than the direct path has).
+const STATEMENT_CACHE: usize = 64;
+
 /// At most this many idle connections are kept; more may exist while busy.
 const IDLE_CONNECTIONS: usize = 8;
 
@@ -53,11 +56,17 @@ impl DirectSqlite {
         })
     }
 
-    /// Whether a connection opens (at start-up, after sqlx created the file): if not, the
-    /// store keeps to sqlx rather than failing every token check later. The connection is
-    /// closed again: direct connections are opened when first needed.
+    /// Whether a connection opens (at start-up, after sqlx created the file and set WAL mode):
+    /// if not, the store keeps to sqlx rather than failing every token check later. WAL is
+    /// required, because only in WAL mode a writer never waits for readers, and a direct write
+    /// must not wait on an async worker. The connection is closed again: direct connections are
+    /// opened when first needed.
     pub(super) fn usable(&self) -> bool {
-        self.open().is_ok()
+        self.open()
+            .and_then(|conn| {
+                Ok(conn.query_row("PRAGMA journal_mode", [], |row| row.get::<_, String>(0))?)
+            })
+            .is_ok_and(|mode| mode.eq_ignore_ascii_case("wal"))
     }
 
     fn open(&self) -> Result<Connection> {
@@ -69,6 +78,9 @@ impl DirectSqlite {
         // As the sqlx connections are set up (`SqlStore::connect_with`).
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        // Every statement of the direct path stays prepared: a sign-in cycles through about
+        // twenty, more than rusqlite's default cache of 16 keeps.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(conn)
     }
 
@@ -298,6 +310,21 @@ mod tests {
             matches!(missing, Err(StoreError::Internal(_))),
             "{missing:?}"
         );
+    }
+
+    /// Only in WAL mode does a writer never wait for readers; without it the store keeps to sqlx.
+    #[test]
+    fn direct_connections_need_wal() {
+        let (dir, set, other) = set_with_table();
+        assert!(set.usable());
+        drop(other);
+        let path = dir.path().join("rollback.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = DELETE; CREATE TABLE t (k TEXT);")
+            .unwrap();
+        let rollback = DirectSqlite::for_url(&format!("sqlite://{}", path.display())).unwrap();
+        assert!(!rollback.usable());
     }
 
     #[test]

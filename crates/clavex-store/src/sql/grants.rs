@@ -35,17 +35,6 @@ fn code(row: &dyn Columns) -> Result<CodeRecord> {
     })
 }
 
-fn refresh(row: &dyn Columns) -> Result<RefreshTokenRecord> {
-    Ok(RefreshTokenRecord {
-        token_hash: text(row, "token_hash")?,
-        grant_id: text(row, "grant_id")?,
-        scope: text(row, "scope")?,
-        created_at: int(row, "created_at")?,
-        expires_at: int(row, "expires_at")?,
-        used_at: row.int("used_at")?,
-    })
-}
-
 const INSERT_GRANT_SQL: &str = "INSERT INTO grants (id, org_id, client_id, user_id, scope, \
      auth_time, sid, nonce, created_at, expires_at, revoked_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
@@ -260,7 +249,7 @@ impl GrantStore for SqlStore {
             "SELECT token_hash, grant_id, scope, created_at, expires_at, used_at \
              FROM refresh_tokens WHERE token_hash = $1",
             args![token_hash],
-            refresh,
+            rows::refresh_token,
         )
         .await
     }

@@ -6,7 +6,8 @@ use sqlx::{Row, any::AnyRow};
 
 use super::exec::{Columns, flag, int, text};
 use crate::{
-    Client, Event, GrantRecord, Group, Org, SigningKeyRecord, StoreError, User, contract::Result,
+    Client, Event, GrantRecord, Group, Org, RefreshTokenRecord, SigningKeyRecord, StoreError, User,
+    contract::Result,
 };
 
 fn json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T> {
@@ -94,6 +95,17 @@ pub(super) fn grant(row: &dyn Columns) -> Result<GrantRecord> {
         created_at: int(row, "created_at")?,
         expires_at: int(row, "expires_at")?,
         revoked_at: row.int("revoked_at")?,
+    })
+}
+
+pub(super) fn refresh_token(row: &dyn Columns) -> Result<RefreshTokenRecord> {
+    Ok(RefreshTokenRecord {
+        token_hash: text(row, "token_hash")?,
+        grant_id: text(row, "grant_id")?,
+        scope: text(row, "scope")?,
+        created_at: int(row, "created_at")?,
+        expires_at: int(row, "expires_at")?,
+        used_at: row.int("used_at")?,
     })
 }
 

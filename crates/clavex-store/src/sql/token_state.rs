@@ -6,11 +6,11 @@
 //! groups), through LEFT JOINs, so that a missing grant or user reads as NULL columns rather
 //! than as no row.
 
-use std::sync::LazyLock;
+use std::{cell::RefCell, sync::LazyLock};
 
 use super::{
     SqlStore, args,
-    exec::{Columns, int, text},
+    exec::{Columns, int},
     rows,
 };
 use crate::{GrantHolder, RefreshTokenRecord, contract::Result};
@@ -67,18 +67,38 @@ const HOLDER_JOINS: &str = "LEFT JOIN users u ON u.org_id = $1 AND u.id = gr.use
      LEFT JOIN group_members m ON m.user_id = u.id \
      LEFT JOIN user_groups ug ON ug.id = m.group_id AND ug.org_id = $1";
 
-/// Columns `prefix` + name of a row, as the columns of `rows::user` and `rows::grant`.
+/// Columns `prefix` + name of a row, as the columns of `rows::user` and `rows::grant`. The name
+/// is put together in one buffer, reused for every column.
 struct Prefixed<'r> {
     row: &'r dyn Columns,
     prefix: &'static str,
+    name: RefCell<String>,
+}
+
+impl<'r> Prefixed<'r> {
+    fn new(row: &'r dyn Columns, prefix: &'static str) -> Self {
+        Prefixed {
+            row,
+            prefix,
+            name: RefCell::new(String::with_capacity(32)),
+        }
+    }
+
+    fn with_name<T>(&self, name: &str, f: impl FnOnce(&str) -> T) -> T {
+        let mut full = self.name.borrow_mut();
+        full.clear();
+        full.push_str(self.prefix);
+        full.push_str(name);
+        f(&full)
+    }
 }
 
 impl Columns for Prefixed<'_> {
     fn text(&self, name: &str) -> Result<Option<String>> {
-        self.row.text(&format!("{}{name}", self.prefix))
+        self.with_name(name, |full| self.row.text(full))
     }
     fn int(&self, name: &str) -> Result<Option<i64>> {
-        self.row.int(&format!("{}{name}", self.prefix))
+        self.with_name(name, |full| self.row.int(full))
     }
 }
 
@@ -96,11 +116,11 @@ impl HolderRows {
                 return Ok(());
             }
             let user = match row.text("u_id")? {
-                Some(_) => Some(rows::user(&Prefixed { row, prefix: "u_" })?),
+                Some(_) => Some(rows::user(&Prefixed::new(row, "u_"))?),
                 None => None,
             };
             self.holder = Some(GrantHolder {
-                grant: rows::grant(&Prefixed { row, prefix: "g_" })?,
+                grant: rows::grant(&Prefixed::new(row, "g_"))?,
                 user,
                 groups: Vec::new(),
             });
@@ -121,15 +141,8 @@ impl HolderRows {
 }
 
 /// The refresh token columns of `REFRESH_STATE_SQL`.
-pub(super) fn refresh_at(row: &dyn Columns) -> Result<RefreshTokenRecord> {
-    Ok(RefreshTokenRecord {
-        token_hash: text(row, "rt_token_hash")?,
-        grant_id: text(row, "rt_grant_id")?,
-        scope: text(row, "rt_scope")?,
-        created_at: int(row, "rt_created_at")?,
-        expires_at: int(row, "rt_expires_at")?,
-        used_at: row.int("rt_used_at")?,
-    })
+fn refresh_at(row: &dyn Columns) -> Result<RefreshTokenRecord> {
+    rows::refresh_token(&Prefixed::new(row, "rt_"))
 }
 
 /// `$1` org id, `$2` jti, `$3` grant id (or NULL).
