@@ -7,12 +7,20 @@
 //! besides the password hash and the signatures. Here those statements run on connections of this
 //! module's own, in place on the calling thread: reads (WAL readers never wait for a lock), and
 //! writes while the process's write turn is held and SQLite's lock is free, so that they do not
-//! wait either. A commit does not fsync (WAL with `synchronous = NORMAL`).
+//! wait either. A commit does not fsync (WAL with `synchronous = NORMAL`); the checkpoints that
+//! do (copying the WAL into the database file) run on the blocking pool, never in place
+//! (`checkpoint_due`).
 //!
 //! What runs here is chosen in `exec`, which also runs the same SQL text through sqlx on
 //! PostgreSQL and whenever a write would have to wait for another process.
 
-use std::{sync::Mutex, time::Duration};
+use std::{
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
 use rusqlite::{Connection, OpenFlags, Row};
 
@@ -28,10 +36,18 @@ const STATEMENT_CACHE: usize = 64;
 /// At most this many idle connections are kept; more may exist while busy.
 const IDLE_CONNECTIONS: usize = 8;
 
+/// Commits on direct connections between two checkpoints. SQLite's own automatic checkpoint
+/// comes after 1000 WAL pages; a small write transaction here adds two to four.
+pub(super) const COMMITS_PER_CHECKPOINT: u32 = 300;
+
 /// A small set of connections to one SQLite file.
 pub(super) struct DirectSqlite {
     path: String,
     idle: Mutex<Vec<Connection>>,
+    /// Commits since the last checkpoint was started.
+    commits: AtomicU32,
+    /// A checkpoint is running.
+    checkpointing: AtomicBool,
 }
 
 impl DirectSqlite {
@@ -53,6 +69,8 @@ impl DirectSqlite {
         Some(DirectSqlite {
             path: path.to_string(),
             idle: Mutex::new(Vec::new()),
+            commits: AtomicU32::new(0),
+            checkpointing: AtomicBool::new(false),
         })
     }
 
@@ -77,7 +95,12 @@ impl DirectSqlite {
         )?;
         // As the sqlx connections are set up (`SqlStore::connect_with`).
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        // No automatic checkpoint: it would copy pages and fsync on the async worker whose
+        // commit crossed the threshold, holding the write turn. `checkpoint_due` starts one on
+        // the blocking pool instead.
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+        )?;
         // Every statement of the direct path stays prepared: a sign-in cycles through about
         // twenty, more than rusqlite's default cache of 16 keeps.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -95,6 +118,29 @@ impl DirectSqlite {
             set: self,
             conn: Some(conn),
         })
+    }
+}
+
+impl DirectSqlite {
+    /// Counts a commit; true when a checkpoint should start now (none is running and enough
+    /// commits went by). The caller then runs [`DirectSqlite::checkpoint`] off the async workers.
+    pub(super) fn checkpoint_due(&self) -> bool {
+        self.commits.fetch_add(1, Ordering::Relaxed) + 1 >= COMMITS_PER_CHECKPOINT
+            && !self.checkpointing.swap(true, Ordering::AcqRel)
+    }
+
+    /// A passive checkpoint: copies what the WAL holds into the database file as far as readers
+    /// allow, without waiting for any lock and without blocking writers. Blocking (it fsyncs).
+    pub(super) fn checkpoint(&self) -> Result<()> {
+        let result = self.lease().and_then(|lease| {
+            let conn = lease.conn()?;
+            // The pragma answers one row (busy, WAL pages, pages copied).
+            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+            Ok(())
+        });
+        self.commits.store(0, Ordering::Relaxed);
+        self.checkpointing.store(false, Ordering::Release);
+        result
     }
 }
 

@@ -3,14 +3,16 @@
 //! one row decoder serve both, so the paths cannot drift apart; the conformance suite runs SQLite
 //! through the direct path and PostgreSQL through sqlx.
 //!
-//! The operations on the sign-in, token and userinfo paths use this; the Admin API's, which are
-//! rare and often longer, stay on sqlx alone.
+//! The operations of the sign-in, token, userinfo, revocation and logout paths use this; the
+//! Admin API's, which are rare and often longer, stay on sqlx alone.
 
 use sqlx::{Any, Row, any::AnyArguments, any::AnyRow, query::Query};
 
+use std::sync::Arc;
+
 use super::{
-    Backend, SqlStore,
-    direct::{self, Lease},
+    SqlStore,
+    direct::{self, DirectSqlite, Lease},
 };
 use crate::{StoreError, contract::Result};
 
@@ -121,6 +123,31 @@ pub(super) fn flag(row: &dyn Columns, name: &str) -> Result<bool> {
     Ok(int(row, name)? != 0)
 }
 
+/// A direct connection, or `None` (use sqlx) if none can be opened, e.g. when the process is
+/// out of file descriptors: sqlx's connections may still be there.
+fn lease(set: &DirectSqlite) -> Option<Lease<'_>> {
+    match set.lease() {
+        Ok(lease) => Some(lease),
+        Err(err) => {
+            tracing::warn!(error = %err, "no direct SQLite connection; using sqlx");
+            None
+        }
+    }
+}
+
+/// After a commit on a direct connection: starts a checkpoint on the blocking pool when one is
+/// due (it fsyncs, so it must not run on an async worker).
+fn committed(set: &Arc<DirectSqlite>) {
+    if set.checkpoint_due() {
+        let set = Arc::clone(set);
+        tokio::task::spawn_blocking(move || {
+            if let Err(err) = set.checkpoint() {
+                tracing::warn!(error = %err, "WAL checkpoint failed");
+            }
+        });
+    }
+}
+
 impl SqlStore {
     /// Every row of a read, decoded by `decode` (called once per row, in order).
     pub(super) async fn read_all<T: Send>(
@@ -129,9 +156,9 @@ impl SqlStore {
         args: &[Arg<'_>],
         mut decode: impl FnMut(&dyn Columns) -> Result<T> + Send,
     ) -> Result<Vec<T>> {
-        if let Some(set) = &self.direct {
+        if let Some(lease) = self.direct.as_deref().and_then(lease) {
             let mut found = Vec::new();
-            direct::query(set.lease()?.conn()?, sql, args, |row| {
+            direct::query(lease.conn()?, sql, args, |row| {
                 found.push(decode(row)?);
                 Ok(true)
             })?;
@@ -148,8 +175,8 @@ impl SqlStore {
         args: &[Arg<'_>],
         decode: impl FnOnce(&dyn Columns) -> Result<T> + Send,
     ) -> Result<Option<T>> {
-        if let Some(set) = &self.direct {
-            return direct::first(set.lease()?.conn()?, sql, args, decode);
+        if let Some(lease) = self.direct.as_deref().and_then(lease) {
+            return direct::first(lease.conn()?, sql, args, decode);
         }
         let row = bind(sqlx::query(sql), args)
             .fetch_optional(&self.pool)
@@ -161,12 +188,19 @@ impl SqlStore {
     /// Returns the rows it changed.
     pub(super) async fn write_one(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
         let _lane = self.lane().await;
-        if let Some(set) = &self.direct {
-            match direct::execute_now(set.lease()?.conn()?, sql, args) {
+        if let Some(set) = &self.direct
+            && let Some(lease) = lease(set)
+        {
+            match direct::execute_now(lease.conn()?, sql, args) {
                 // Another process holds SQLite's lock: wait for it on sqlx's thread instead of
                 // stalling this async worker in SQLite's busy handler.
                 Err(StoreError::Unavailable(_)) => {}
-                done => return done,
+                done => {
+                    if done.is_ok() {
+                        committed(set);
+                    }
+                    return done;
+                }
             }
         }
         let done = bind(sqlx::query(sql), args).execute(&self.pool).await?;
@@ -178,12 +212,13 @@ impl SqlStore {
     /// direct connection when SQLite's lock is free (as it is unless another process writes).
     pub(super) async fn writer(&self) -> Result<Writer<'_>> {
         let lane = self.lane().await;
-        if let Some(set) = &self.direct {
-            let conn = set.lease()?;
+        if let Some(set) = &self.direct
+            && let Some(conn) = lease(set)
+        {
             match direct::begin_now(conn.conn()?) {
                 Ok(()) => {
                     return Ok(Writer {
-                        tx: WriterTx::Direct(conn),
+                        tx: WriterTx::Direct(set, conn),
                         _lane: lane,
                     });
                 }
@@ -192,12 +227,8 @@ impl SqlStore {
                 Err(err) => return Err(err),
             }
         }
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
         Ok(Writer {
-            tx: WriterTx::Sqlx(tx),
+            tx: WriterTx::Sqlx(self.begin_sqlx().await?),
             _lane: lane,
         })
     }
@@ -211,7 +242,7 @@ pub(super) struct Writer<'s> {
 }
 
 enum WriterTx<'s> {
-    Direct(Lease<'s>),
+    Direct(&'s Arc<DirectSqlite>, Lease<'s>),
     Sqlx(sqlx::Transaction<'static, Any>),
 }
 
@@ -219,7 +250,7 @@ impl Writer<'_> {
     /// Runs one statement; returns the rows it changed.
     pub(super) async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
         match &mut self.tx {
-            WriterTx::Direct(conn) => direct::execute(conn.conn()?, sql, args),
+            WriterTx::Direct(_, conn) => direct::execute(conn.conn()?, sql, args),
             WriterTx::Sqlx(tx) => Ok(bind(sqlx::query(sql), args)
                 .execute(&mut **tx)
                 .await?
@@ -235,7 +266,7 @@ impl Writer<'_> {
         decode: impl FnOnce(&dyn Columns) -> Result<T> + Send,
     ) -> Result<Option<T>> {
         match &mut self.tx {
-            WriterTx::Direct(conn) => direct::first(conn.conn()?, sql, args, decode),
+            WriterTx::Direct(_, conn) => direct::first(conn.conn()?, sql, args, decode),
             WriterTx::Sqlx(tx) => {
                 let row = bind(sqlx::query(sql), args)
                     .fetch_optional(&mut **tx)
@@ -247,7 +278,11 @@ impl Writer<'_> {
 
     pub(super) async fn commit(self) -> Result<()> {
         match self.tx {
-            WriterTx::Direct(conn) => direct::commit(conn.conn()?),
+            WriterTx::Direct(set, conn) => {
+                direct::commit(conn.conn()?)?;
+                committed(set);
+                Ok(())
+            }
             WriterTx::Sqlx(tx) => Ok(tx.commit().await?),
         }
     }
@@ -258,6 +293,48 @@ mod tests {
     use std::time::Duration;
 
     use super::super::SqlStore;
+
+    /// Writes on direct connections never checkpoint in place (automatic checkpoints are off
+    /// there); every few hundred commits a checkpoint runs on the blocking pool and copies the
+    /// WAL into the database file. Without it the file would stay at its first page.
+    #[test]
+    fn direct_writes_are_checkpointed_off_the_workers() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("wal.db");
+            let store = SqlStore::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .execute_batch("CREATE TABLE t (k TEXT NOT NULL)")
+                .unwrap();
+            let size = || std::fs::metadata(&path).unwrap().len();
+            let before = size();
+            let row = "x".repeat(1000);
+            for _ in 0..super::super::direct::COMMITS_PER_CHECKPOINT {
+                store
+                    .write_one("INSERT INTO t (k) VALUES ($1)", args![&row])
+                    .await
+                    .unwrap();
+            }
+            // The checkpoint runs on the blocking pool; give it a moment.
+            for _ in 0..100 {
+                if size() > before + 200_000 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!(
+                "no checkpoint: the database file is {} bytes (was {before})",
+                size()
+            );
+        });
+    }
 
     /// Another process (here a separate connection) holds SQLite's write lock. The store's
     /// writes wait for it on sqlx's thread, not in SQLite's busy handler on the async worker: on

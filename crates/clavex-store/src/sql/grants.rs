@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::{
     SqlStore, args,
     exec::{Arg, Columns, Writer, int, text},
-    insert_event, rows,
+    rows,
 };
 use crate::{
     CodeRecord, CodeRedemption, Event, GrantHolder, GrantRecord, GrantStore, RefreshRotation,
@@ -226,21 +226,20 @@ impl GrantStore for SqlStore {
 
     async fn revoke_grant(&self, org_id: &str, id: &str, now: i64, event: &Event) -> Result<bool> {
         let _timer = self.timed("revoke_grant");
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
-            "UPDATE grants SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(org_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
+        let mut w = self.writer().await?;
+        let revoked = w
+            .execute(
+                "UPDATE grants SET revoked_at = $1 WHERE org_id = $2 AND id = $3 \
+                 AND revoked_at IS NULL",
+                args![now, org_id, id],
+            )
+            .await?
+            == 1;
+        if revoked {
+            w.event(event).await?;
+            w.commit().await?;
         }
-        insert_event(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(revoked)
     }
 
     async fn get_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
@@ -277,32 +276,32 @@ impl GrantStore for SqlStore {
         event: &Event,
     ) -> Result<bool> {
         let _timer = self.timed("revoke_access_token");
-        let mut tx = self.write_tx().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (jti) DO NOTHING",
-        )
-        .bind(jti)
-        .bind(org_id)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
+        let mut w = self.writer().await?;
+        let inserted = w
+            .execute(
+                "INSERT INTO revoked_access_tokens (jti, org_id, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (jti) DO NOTHING",
+                args![jti, org_id, expires_at],
+            )
+            .await?
             > 0;
         if inserted {
-            insert_event(&mut tx, event).await?;
+            w.event(event).await?;
+            w.commit().await?;
         }
-        tx.commit().await?;
         Ok(inserted)
     }
 
     async fn is_access_token_revoked(&self, jti: &str) -> Result<bool> {
         let _timer = self.timed("is_access_token_revoked");
-        let row = sqlx::query("SELECT jti FROM revoked_access_tokens WHERE jti = $1")
-            .bind(jti)
-            .fetch_optional(&self.pool)
+        let found = self
+            .read_one(
+                "SELECT jti FROM revoked_access_tokens WHERE jti = $1",
+                args![jti],
+                |_| Ok(()),
+            )
             .await?;
-        Ok(row.is_some())
+        Ok(found.is_some())
     }
 
     async fn access_token_state(

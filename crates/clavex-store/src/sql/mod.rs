@@ -232,11 +232,19 @@ impl SqlStore {
     /// writers waiting for it do not hold connections that readers need.
     async fn write_tx(&self) -> Result<WriteTx> {
         let lane = self.lane().await;
-        let tx = match self.backend {
+        Ok(WriteTx {
+            tx: self.begin_sqlx().await?,
+            _lane: lane,
+        })
+    }
+
+    /// A sqlx transaction that will write: `BEGIN IMMEDIATE` on SQLite, so that it takes the
+    /// write lock at once (waiting for another process in the busy handler, on sqlx's thread).
+    async fn begin_sqlx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
-        };
-        Ok(WriteTx { tx, _lane: lane })
+        })
     }
 
     /// A consistent copy of a SQLite database into `target` (online, safe while serving).

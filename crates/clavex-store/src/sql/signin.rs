@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use super::{
     SqlStore, args,
     exec::{Columns, int, text},
-    insert_event,
 };
 use crate::{
     AuthRequestRecord, Event, SessionRecord, SignInStore, StoreError, ThrottleState,
@@ -130,18 +129,19 @@ impl SignInStore for SqlStore {
 
     async fn delete_session(&self, org_id: &str, sid: &str, event: &Event) -> Result<bool> {
         let _timer = self.timed("delete_session");
-        let mut tx = self.write_tx().await?;
-        let done = sqlx::query("DELETE FROM sso_sessions WHERE org_id = $1 AND sid = $2")
-            .bind(org_id)
-            .bind(sid)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
+        let mut w = self.writer().await?;
+        let deleted = w
+            .execute(
+                "DELETE FROM sso_sessions WHERE org_id = $1 AND sid = $2",
+                args![org_id, sid],
+            )
+            .await?
+            > 0;
+        if deleted {
+            w.event(event).await?;
+            w.commit().await?;
         }
-        insert_event(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        Ok(deleted)
     }
 
     async fn get_throttle(&self, key: &str) -> Result<Option<ThrottleState>> {
