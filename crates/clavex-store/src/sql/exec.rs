@@ -185,7 +185,7 @@ impl SqlStore {
     }
 
     /// One statement that writes, on its own (autocommit), in this process's turn to write.
-    /// Returns the rows it changed.
+    /// Returns the rows it changed (not for `RETURNING`, as [`Writer::execute`]).
     pub(super) async fn write_one(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
         let _lane = self.lane().await;
         if let Some(set) = &self.direct
@@ -247,7 +247,8 @@ enum WriterTx<'s> {
 }
 
 impl Writer<'_> {
-    /// Runs one statement; returns the rows it changed.
+    /// Runs one statement; returns the rows it changed. A statement with `RETURNING` goes through
+    /// [`Writer::read_one`]: rusqlite refuses to execute a statement that answers rows.
     pub(super) async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
         match &mut self.tx {
             WriterTx::Direct(_, conn) => direct::execute(conn.conn()?, sql, args),
