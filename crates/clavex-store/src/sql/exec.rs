@@ -291,25 +291,34 @@ impl Writer<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::{future::Future, path::PathBuf, time::Duration};
 
     use super::super::SqlStore;
+
+    /// Runs `test` with a store over a fresh SQLite file (and the file's path), on a
+    /// current-thread runtime: a statement that blocked its one thread would stall everything.
+    fn on_a_sqlite_file<F: Future<Output = ()>>(test: impl FnOnce(SqlStore, PathBuf) -> F) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        runtime.block_on(async {
+            let store = SqlStore::connect(&format!("sqlite://{}", path.display()))
+                .await
+                .unwrap();
+            assert!(store.direct.is_some(), "a file gets direct connections");
+            test(store, path.clone()).await;
+        });
+    }
 
     /// Writes on direct connections never checkpoint in place (automatic checkpoints are off
     /// there); every few hundred commits a checkpoint runs on the blocking pool and copies the
     /// WAL into the database file. Without it the file would stay at its first page.
     #[test]
     fn direct_writes_are_checkpointed_off_the_workers() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("wal.db");
-            let store = SqlStore::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .unwrap();
+        on_a_sqlite_file(|store, path| async move {
             rusqlite::Connection::open(&path)
                 .unwrap()
                 .execute_batch("CREATE TABLE t (k TEXT NOT NULL)")
@@ -343,17 +352,7 @@ mod tests {
     /// run until the busy timeout (10 s) had passed.
     #[test]
     fn writes_wait_for_another_process_without_stalling_the_runtime() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("lock.db");
-            let store = SqlStore::connect(&format!("sqlite://{}", path.display()))
-                .await
-                .unwrap();
-            assert!(store.direct.is_some(), "a file gets direct connections");
+        on_a_sqlite_file(|store, path| async move {
             let other = rusqlite::Connection::open(&path).unwrap();
             other
                 .execute_batch("CREATE TABLE t (k TEXT NOT NULL); BEGIN IMMEDIATE;")
