@@ -258,6 +258,16 @@ pub(super) fn execute_now(conn: &Connection, sql: &str, args: &[Arg<'_>]) -> Res
     without_waiting(conn, || execute(conn, sql, args))
 }
 
+/// A write that answers a row (`RETURNING`) on its own, without waiting for the lock.
+pub(super) fn first_now<T>(
+    conn: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    decode: impl FnOnce(&dyn Columns) -> Result<T>,
+) -> Result<Option<T>> {
+    without_waiting(conn, || first(conn, sql, args, decode))
+}
+
 /// `BEGIN IMMEDIATE` (the write lock, taken now), without waiting for it. Once it is held,
 /// nothing in the transaction waits: in WAL mode readers never block a writer.
 pub(super) fn begin_now(conn: &Connection) -> Result<()> {

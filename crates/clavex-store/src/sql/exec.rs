@@ -185,7 +185,7 @@ impl SqlStore {
     }
 
     /// One statement that writes, on its own (autocommit), in this process's turn to write.
-    /// Returns the rows it changed (not for `RETURNING`, as [`Writer::execute`]).
+    /// Returns the rows it changed (for `RETURNING`, [`SqlStore::write_returning`]).
     pub(super) async fn write_one(&self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
         let _lane = self.lane().await;
         if let Some(set) = &self.direct
@@ -205,6 +205,45 @@ impl SqlStore {
         }
         let done = bind(sqlx::query(sql), args).execute(&self.pool).await?;
         Ok(done.rows_affected())
+    }
+
+    /// One statement that writes and answers a row (`RETURNING`), on its own, in this process's
+    /// turn to write: the row, decoded.
+    pub(super) async fn write_returning<T: Send>(
+        &self,
+        sql: &'static str,
+        args: &[Arg<'_>],
+        decode: impl FnOnce(&dyn Columns) -> Result<T> + Send,
+    ) -> Result<Option<T>> {
+        let _lane = self.lane().await;
+        let mut decode = Some(decode);
+        if let Some(set) = &self.direct
+            && let Some(lease) = lease(set)
+        {
+            // `decode` is taken only once the statement ran; refused for the lock, it is left
+            // for sqlx.
+            let attempt = direct::first_now(lease.conn()?, sql, args, |row| match decode.take() {
+                Some(decode) => decode(row),
+                None => Err(StoreError::Internal("a row decoded twice".into())),
+            });
+            match attempt {
+                Err(StoreError::Unavailable(_)) => {}
+                done => {
+                    if done.is_ok() {
+                        committed(set);
+                    }
+                    return done;
+                }
+            }
+        }
+        let row = bind(sqlx::query(sql), args)
+            .fetch_optional(&self.pool)
+            .await?;
+        match (row, decode) {
+            (Some(row), Some(decode)) => decode(&row).map(Some),
+            (None, _) => Ok(None),
+            (Some(_), None) => Err(StoreError::Internal("a row decoded twice".into())),
+        }
     }
 
     /// Starts a write transaction: in this process's turn to write, taken before a connection
@@ -248,7 +287,8 @@ enum WriterTx<'s> {
 
 impl Writer<'_> {
     /// Runs one statement; returns the rows it changed. A statement with `RETURNING` goes through
-    /// [`Writer::read_one`]: rusqlite refuses to execute a statement that answers rows.
+    /// [`Writer::read_one`] (or [`SqlStore::write_returning`] on its own): rusqlite refuses to
+    /// execute a statement that answers rows.
     pub(super) async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<u64> {
         match &mut self.tx {
             WriterTx::Direct(_, conn) => direct::execute(conn.conn()?, sql, args),

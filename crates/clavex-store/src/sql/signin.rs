@@ -181,10 +181,8 @@ impl SignInStore for SqlStore {
         window: i64,
     ) -> Result<ThrottleState> {
         let _timer = self.timed("bump_throttle");
-        // A statement with RETURNING writes: it runs in a write transaction of its own.
-        let mut w = self.writer().await?;
-        let state = w
-            .read_one(
+        let state = self
+            .write_returning(
                 "INSERT INTO login_throttle (throttle_key, org_id, failures, window_start, locked_until) \
                  VALUES ($1, $2, 1, $3, 0) ON CONFLICT (throttle_key) DO UPDATE SET \
                  failures = CASE WHEN login_throttle.window_start <= $4 THEN 1 \
@@ -197,7 +195,6 @@ impl SignInStore for SqlStore {
             )
             .await?
             .ok_or_else(|| StoreError::Internal("an upsert returned no row".into()))?;
-        w.commit().await?;
         Ok(state)
     }
 
