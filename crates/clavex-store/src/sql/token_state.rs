@@ -15,40 +15,13 @@ use super::{
 };
 use crate::{GrantHolder, RefreshTokenRecord, contract::Result};
 
-const GRANT_FIELDS: &[&str] = &[
-    "id",
-    "org_id",
-    "client_id",
-    "user_id",
-    "scope",
-    "auth_time",
-    "sid",
-    "nonce",
-    "created_at",
-    "expires_at",
-    "revoked_at",
-];
-
-const USER_FIELDS: &[&str] = &[
-    "id",
-    "org_id",
-    "username",
-    "email",
-    "email_verified",
-    "name",
-    "given_name",
-    "family_name",
-    "password_hash",
-    "disabled",
-    "created_at",
-    "updated_at",
-];
-
-/// `t.a AS p_a, t.b AS p_b, ...`
-fn aliased(table: &str, prefix: &str, fields: &[&str]) -> String {
-    fields
-        .iter()
-        .map(|f| format!("{table}.{f} AS {prefix}{f}"))
+/// `t.a AS p_a, t.b AS p_b, ...` for the columns of `rows` (`a, b` or `x.a, x.b`), so that the
+/// record's own column list, and so its decoder, serves here too.
+fn aliased(table: &str, prefix: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| c.trim().rsplit('.').next().unwrap_or_default())
+        .map(|c| format!("{table}.{c} AS {prefix}{c}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -58,8 +31,8 @@ fn aliased(table: &str, prefix: &str, fields: &[&str]) -> String {
 fn holder_select() -> String {
     format!(
         "{}, {}, ug.name AS group_name",
-        aliased("gr", "g_", GRANT_FIELDS),
-        aliased("u", "u_", USER_FIELDS)
+        aliased("gr", "g_", rows::GRANT_COLUMNS),
+        aliased("u", "u_", rows::USER_COLUMNS)
     )
 }
 
