@@ -387,7 +387,7 @@ mod tests {
     }
 
     /// Another process (here a separate connection) holds SQLite's write lock. The store's
-    /// writes wait for it on sqlx's thread, not in SQLite's busy handler on the async worker: on
+    /// writes (on their own, in a transaction, with `RETURNING`) wait for it on sqlx's thread, not in SQLite's busy handler on the async worker: on
     /// a current-thread runtime that would hold the only thread, and the release below could not
     /// run until the busy timeout (10 s) had passed.
     #[test]
@@ -398,6 +398,14 @@ mod tests {
                 .execute_batch("CREATE TABLE t (k TEXT NOT NULL); BEGIN IMMEDIATE;")
                 .unwrap();
             let writes = async {
+                let three = store
+                    .write_returning(
+                        "INSERT INTO t (k) VALUES ($1) RETURNING k",
+                        args!["three"],
+                        |row| super::text(row, "k"),
+                    )
+                    .await?;
+                assert_eq!(three.as_deref(), Some("three"));
                 let one = store
                     .write_one("INSERT INTO t (k) VALUES ($1)", args!["one"])
                     .await?;
@@ -426,7 +434,7 @@ mod tests {
                 })
                 .await
                 .unwrap();
-            assert_eq!(rows, ["one", "two"]);
+            assert_eq!(rows, ["one", "three", "two"]);
         });
     }
 }
