@@ -31,8 +31,15 @@ pub use router::router;
 pub use server::{serve, serve_tls};
 
 /// Everything a handler can reach. Passed explicitly; there is no global state.
+///
+/// One reference count to clone, like [`Core`]: axum clones the state for every extractor and
+/// middleware of every request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+/// What an [`AppState`] holds; reached through it by `Deref` (`state.core`).
+#[derive(Clone)]
+pub struct AppParts {
     pub core: Core,
     /// Largest request body accepted (413 beyond).
     pub max_body_bytes: usize,
@@ -43,17 +50,17 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(core: Core, max_body_bytes: usize) -> Self {
-        AppState {
+        AppState(Arc::new(AppParts {
             core,
             max_body_bytes,
             trusted_proxies: Arc::default(),
             draining: Arc::new(AtomicBool::new(false)),
-        }
+        }))
     }
 
     /// Believes `X-Forwarded-For` from these peers (`CLAVEX_TRUSTED_PROXIES`).
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
-        self.trusted_proxies = Arc::new(proxies);
+        Arc::make_mut(&mut self.0).trusted_proxies = Arc::new(proxies);
         self
     }
 
@@ -64,5 +71,13 @@ impl AppState {
 
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
     }
 }
