@@ -97,15 +97,6 @@ impl Columns for AnyRow {
     }
 }
 
-impl Columns for rusqlite::Row<'_> {
-    fn text(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.get(name)?)
-    }
-    fn int(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self.get(name)?)
-    }
-}
-
 /// A column that must not be NULL.
 pub(super) fn text(row: &dyn Columns, name: &str) -> Result<String> {
     row.text(name)?
