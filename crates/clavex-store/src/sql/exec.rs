@@ -82,7 +82,8 @@ pub(super) fn bind<'q>(
 }
 
 /// Column access by name for sqlx's rows and rusqlite's alike, so that a row is decoded by one
-/// piece of code on both paths.
+/// piece of code on both paths. sqlx's `AnyRow` implements it below; rusqlite's rows are wrapped
+/// in `direct::Named`, which finds a column without comparing every name.
 pub(super) trait Columns {
     fn text(&self, name: &str) -> Result<Option<String>>;
     fn int(&self, name: &str) -> Result<Option<i64>>;
