@@ -5,7 +5,8 @@
 //!
 //! Entries live for `TTL` of real time, like the signing keys in `oidc::keyring`: a change made
 //! through another node or the CLI is seen within that time, and a change made through this
-//! node's `Core` drops the entry at once. Only configuration is cached. Revocation state
+//! node's `Core` drops the entry at once, and keeps a load that read the old row before the
+//! change from putting it back (see [`Loading`]). Only configuration is cached. Revocation state
 //! (grants, revoked access tokens, users, sessions) is read from the database on every request,
 //! so that revoking at one node is honoured by every other on its very next request
 //! (tests/nodes/revocation.rs).
@@ -13,7 +14,10 @@
 use std::{
     collections::HashMap,
     hash::Hash,
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -30,12 +34,48 @@ const CAPACITY: usize = 10_000;
 /// does not exist costs a lookup every time, and exists as soon as it is created.
 pub struct TtlCache<K, V> {
     entries: RwLock<HashMap<K, (Instant, Arc<V>)>>,
+    /// Counted under the write lock of `entries`.
+    removals: Removals,
+}
+
+/// Taken before a value is read from the store and handed to [`TtlCache::insert`]: the value is
+/// cached only if nothing was removed meanwhile. Without it a request that read a client just
+/// before this node changed it could put the old row back after the change dropped it, and an
+/// old secret or redirect URI would keep working for up to `TTL`.
+#[derive(Debug, Clone, Copy)]
+#[must_use = "a value loaded from the store is inserted with the Loading taken before the read"]
+pub struct Loading {
+    removals: u64,
+}
+
+/// Removals from a cache so far, for [`Loading`]. Bumped and compared only while holding the
+/// cache's write lock, so a removal either happens before an insert's check or after the insert.
+#[derive(Debug, Default)]
+pub(crate) struct Removals(AtomicU64);
+
+impl Removals {
+    pub(crate) fn loading(&self) -> Loading {
+        Loading {
+            removals: self.0.load(Ordering::Acquire),
+        }
+    }
+
+    /// Call with the write lock held, as the entry goes.
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether anything was removed since `loading` was taken (write lock held).
+    pub(crate) fn since(&self, loading: Loading) -> bool {
+        self.0.load(Ordering::Acquire) != loading.removals
+    }
 }
 
 impl<K: Eq + Hash, V> Default for TtlCache<K, V> {
     fn default() -> Self {
         TtlCache {
             entries: RwLock::new(HashMap::new()),
+            removals: Removals::default(),
         }
     }
 }
@@ -51,8 +91,19 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         (loaded.elapsed() < TTL).then(|| value.clone())
     }
 
-    pub fn insert(&self, key: K, value: Arc<V>) {
+    /// Call before reading from the store what will be inserted.
+    pub fn loading(&self) -> Loading {
+        self.removals.loading()
+    }
+
+    /// Caches `value` under `key` unless an entry was removed (or the cache cleared) since
+    /// `loading` was taken: the value may then predate that change. Skipping costs one more
+    /// read later; any removal counts, because changes are rare and a stale entry is worse.
+    pub fn insert(&self, key: K, value: Arc<V>, loading: Loading) {
         if let Ok(mut map) = self.entries.write() {
+            if self.removals.since(loading) {
+                return;
+            }
             if map.len() >= CAPACITY {
                 map.clear();
             }
@@ -65,15 +116,21 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        if let Ok(mut map) = self.entries.write() {
-            map.remove(key);
-        }
+        let mut map = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.removals.bump();
+        map.remove(key);
     }
 
     pub fn clear(&self) {
-        if let Ok(mut map) = self.entries.write() {
-            map.clear();
-        }
+        let mut map = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.removals.bump();
+        map.clear();
     }
 }
 
@@ -123,11 +180,14 @@ impl crate::Core {
         if let Some(org) = self.cache.orgs.get(slug) {
             return Ok(Some(org));
         }
+        let loading = self.cache.orgs.loading();
         let Some(org) = self.store.get_org_by_slug(slug).await? else {
             return Ok(None);
         };
         let org = Arc::new(org);
-        self.cache.orgs.insert(slug.to_string(), org.clone());
+        self.cache
+            .orgs
+            .insert(slug.to_string(), org.clone(), loading);
         Ok(Some(org))
     }
 
@@ -141,6 +201,7 @@ impl crate::Core {
         if let Some(found) = self.cache.clients.get(&key) {
             return Ok(Some(found));
         }
+        let loading = self.cache.clients.loading();
         let Some(client) = self.store.get_client(org_id, client_id).await? else {
             return Ok(None);
         };
@@ -149,7 +210,7 @@ impl crate::Core {
             .client_secrets(org_id, client_id, self.now())
             .await?;
         let found = Arc::new(CachedClient { client, secrets });
-        self.cache.clients.insert(key, found.clone());
+        self.cache.clients.insert(key, found.clone(), loading);
         Ok(Some(found))
     }
 }
@@ -162,22 +223,47 @@ mod tests {
     fn entries_expire_and_can_be_dropped() {
         let cache: TtlCache<String, u32> = TtlCache::default();
         assert!(cache.get("a").is_none());
-        cache.insert("a".into(), Arc::new(1));
+        cache.insert("a".into(), Arc::new(1), cache.loading());
         assert_eq!(cache.get("a").as_deref(), Some(&1));
         cache.remove("a");
         assert!(cache.get("a").is_none());
-        cache.insert("b".into(), Arc::new(2));
+        cache.insert("b".into(), Arc::new(2), cache.loading());
         std::thread::sleep(TTL + Duration::from_millis(20));
         assert!(cache.get("b").is_none(), "an entry outlived its TTL");
+    }
+
+    /// A load reads the old row, a change on this node drops the entry, then the load finishes:
+    /// the old row must not come back. A load that began after the change is cached as usual.
+    #[test]
+    fn a_load_that_began_before_a_removal_is_not_cached() {
+        let cache: TtlCache<String, &str> = TtlCache::default();
+        let before_remove = cache.loading();
+        let before_clear = cache.loading();
+        cache.remove("client");
+        cache.insert("client".into(), Arc::new("old secret"), before_remove);
+        assert!(cache.get("client").is_none(), "a stale row was put back");
+
+        let after = cache.loading();
+        cache.clear();
+        cache.insert("client".into(), Arc::new("old secret"), before_clear);
+        cache.insert("client".into(), Arc::new("read before the clear"), after);
+        assert!(
+            cache.get("client").is_none(),
+            "a stale row outlived clear()"
+        );
+
+        let fresh = cache.loading();
+        cache.insert("client".into(), Arc::new("new secret"), fresh);
+        assert_eq!(cache.get("client").as_deref(), Some(&"new secret"));
     }
 
     #[test]
     fn a_full_cache_starts_over() {
         let cache: TtlCache<u32, u32> = TtlCache::default();
         for i in 0..u32::try_from(CAPACITY).unwrap() {
-            cache.insert(i, Arc::new(i));
+            cache.insert(i, Arc::new(i), cache.loading());
         }
-        cache.insert(u32::MAX, Arc::new(0));
+        cache.insert(u32::MAX, Arc::new(0), cache.loading());
         assert!(cache.get(&0).is_none());
         assert!(cache.get(&u32::MAX).is_some());
     }

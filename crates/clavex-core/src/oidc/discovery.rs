@@ -25,6 +25,7 @@ impl Core {
     /// The discovery document as sent: serialized once per org and kept until the org's keys
     /// change (its signing algorithm is in it) or the cache entry expires.
     pub async fn discovery_body(&self, org: &Org) -> CoreResult<Bytes> {
+        let loading = self.cache.discovery.loading();
         let keys = self.org_keys(&org.id).await?;
         if let Some(doc) = self.cache.discovery.get(org.id.as_str())
             && Arc::ptr_eq(&doc.keys, &keys)
@@ -41,6 +42,7 @@ impl Core {
                 keys,
                 body: body.clone(),
             }),
+            loading,
         );
         Ok(body)
     }

@@ -10,7 +10,11 @@ use std::{
 use clavex_crypto::signing::{SigningKey, VerifyingKey};
 use clavex_store::SigningKeyRecord;
 
-use crate::{Core, CoreError, CoreResult, keys::seal_aad};
+use crate::{
+    Core, CoreError, CoreResult,
+    cache::{Loading, Removals},
+    keys::seal_aad,
+};
 
 /// How long a cached entry is trusted before the store is asked again.
 pub const REFRESH_SECONDS: i64 = 1;
@@ -34,14 +38,20 @@ struct Entry {
 #[derive(Default)]
 pub struct Keyring {
     entries: RwLock<HashMap<String, Entry>>,
+    /// Counted under the write lock of `entries`, so that a load that read the keys before a
+    /// rotation on this node does not put them back after it (see [`Loading`]).
+    removals: Removals,
 }
 
 impl Keyring {
     /// Forgets an org's keys (after a rotation on this node).
     pub fn invalidate(&self, org_id: &str) {
-        if let Ok(mut map) = self.entries.write() {
-            map.remove(org_id);
-        }
+        let mut map = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.removals.bump();
+        map.remove(org_id);
     }
 
     fn cached(&self, org_id: &str, now: i64) -> Option<Arc<OrgKeys>> {
@@ -51,8 +61,12 @@ impl Keyring {
             .then(|| entry.keys.clone())
     }
 
-    fn store(&self, org_id: &str, now: i64, keys: Arc<OrgKeys>) {
+    /// Keeps `keys` unless an entry was invalidated since `loading` was taken.
+    fn store(&self, org_id: &str, now: i64, keys: Arc<OrgKeys>, loading: Loading) {
         if let Ok(mut map) = self.entries.write() {
+            if self.removals.since(loading) {
+                return;
+            }
             map.insert(
                 org_id.to_string(),
                 Entry {
@@ -72,9 +86,10 @@ impl Core {
         if let Some(keys) = self.keyring.cached(org_id, now) {
             return Ok(keys);
         }
+        let loading = self.keyring.removals.loading();
         let records = self.store.list_signing_keys(org_id, now).await?;
         let keys = Arc::new(self.build_org_keys(org_id, &records, now)?);
-        self.keyring.store(org_id, now, keys.clone());
+        self.keyring.store(org_id, now, keys.clone(), loading);
         Ok(keys)
     }
 
@@ -122,5 +137,41 @@ impl Core {
             jwks_body,
             algs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clavex_crypto::signing::{Algorithm, generate};
+
+    use super::*;
+
+    fn keys() -> Arc<OrgKeys> {
+        let key = generate(Algorithm::EdDSA).unwrap();
+        let signing = SigningKey::from_pkcs8(key.kid.clone(), key.alg, &key.private_der).unwrap();
+        Arc::new(OrgKeys {
+            verifying: vec![signing.verifying_key()],
+            signing,
+            jwks_body: bytes::Bytes::new(),
+            algs: vec!["EdDSA"],
+        })
+    }
+
+    /// A load read the keys, a rotation on this node invalidated them, then the load finished:
+    /// the keys it read (perhaps without the new one) must not be cached.
+    #[test]
+    fn keys_read_before_a_rotation_are_not_cached() {
+        let ring = Keyring::default();
+        let before = ring.removals.loading();
+        ring.invalidate("org");
+        ring.store("org", 100, keys(), before);
+        assert!(
+            ring.cached("org", 100).is_none(),
+            "stale keys were put back"
+        );
+
+        ring.store("org", 100, keys(), ring.removals.loading());
+        assert!(ring.cached("org", 100).is_some());
+        assert!(ring.cached("org", 100 + REFRESH_SECONDS).is_none());
     }
 }
