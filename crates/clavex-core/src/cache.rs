@@ -14,10 +14,7 @@
 use std::{
     collections::HashMap,
     hash::Hash,
-    sync::{
-        Arc, RwLock,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, RwLock},
     time::{Duration, Instant},
 };
 
@@ -30,16 +27,8 @@ pub const TTL: Duration = Duration::from_secs(1);
 /// more orgs or clients than this still works; it only reads more often from the database.
 const CAPACITY: usize = 10_000;
 
-/// A map whose entries expire `TTL` after they were loaded. Misses are not cached: a name that
-/// does not exist costs a lookup every time, and exists as soon as it is created.
-pub struct TtlCache<K, V> {
-    entries: RwLock<HashMap<K, (Instant, Arc<V>)>>,
-    /// Counted under the write lock of `entries`.
-    removals: Removals,
-}
-
-/// Taken before a value is read from the store and handed to [`TtlCache::insert`]: the value is
-/// cached only if nothing was removed meanwhile. Without it a request that read a client just
+/// Taken before a value is read from the store and handed back with it to be cached: the value
+/// is cached only if nothing was removed meanwhile. Without it a request that read a client just
 /// before this node changed it could put the old row back after the change dropped it, and an
 /// old secret or redirect URI would keep working for up to `TTL`.
 #[derive(Debug, Clone, Copy)]
@@ -48,34 +37,79 @@ pub struct Loading {
     removals: u64,
 }
 
-/// Removals from a cache so far, for [`Loading`]. Bumped and compared only while holding the
-/// cache's write lock, so a removal either happens before an insert's check or after the insert.
-#[derive(Debug, Default)]
-pub(crate) struct Removals(AtomicU64);
+/// A map behind a lock that counts the removals made through it, so that an insert can tell
+/// whether one happened since its value was read ([`Loading`]). The count lives under the same
+/// lock as the map: a removal is wholly before an insert's check or wholly after the insert.
+pub(crate) struct Guarded<M> {
+    inner: RwLock<Counted<M>>,
+}
 
-impl Removals {
+struct Counted<M> {
+    map: M,
+    removals: u64,
+}
+
+impl<M: Default> Default for Guarded<M> {
+    fn default() -> Self {
+        Guarded {
+            inner: RwLock::new(Counted {
+                map: M::default(),
+                removals: 0,
+            }),
+        }
+    }
+}
+
+impl<M> Guarded<M> {
+    /// Reads the map; `None` if a panic poisoned the lock (the caller then loads afresh).
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&M) -> Option<R>) -> Option<R> {
+        f(&self.inner.read().ok()?.map)
+    }
+
+    /// Call before reading from the store what will be inserted.
     pub(crate) fn loading(&self) -> Loading {
+        let inner = self
+            .inner
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         Loading {
-            removals: self.0.load(Ordering::Acquire),
+            removals: inner.removals,
         }
     }
 
-    /// Call with the write lock held, as the entry goes.
-    pub(crate) fn bump(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
+    /// Changes the map with `f` unless something was removed since `loading` was taken: the
+    /// value may then predate that change. Skipping costs one more read later; any removal
+    /// counts, because changes are rare and a stale entry is worse.
+    pub(crate) fn insert(&self, loading: Loading, f: impl FnOnce(&mut M)) {
+        if let Ok(mut inner) = self.inner.write()
+            && inner.removals == loading.removals
+        {
+            f(&mut inner.map);
+        }
     }
 
-    /// Whether anything was removed since `loading` was taken (write lock held).
-    pub(crate) fn since(&self, loading: Loading) -> bool {
-        self.0.load(Ordering::Acquire) != loading.removals
+    /// Removes with `f` and counts it, even after a panic elsewhere poisoned the lock: a
+    /// change on this node must always drop what was cached before it.
+    pub(crate) fn remove(&self, f: impl FnOnce(&mut M)) {
+        let mut inner = self
+            .inner
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inner.removals += 1;
+        f(&mut inner.map);
     }
+}
+
+/// A map whose entries expire `TTL` after they were loaded. Misses are not cached: a name that
+/// does not exist costs a lookup every time, and exists as soon as it is created.
+pub struct TtlCache<K, V> {
+    entries: Guarded<HashMap<K, (Instant, Arc<V>)>>,
 }
 
 impl<K: Eq + Hash, V> Default for TtlCache<K, V> {
     fn default() -> Self {
         TtlCache {
-            entries: RwLock::new(HashMap::new()),
-            removals: Removals::default(),
+            entries: Guarded::default(),
         }
     }
 }
@@ -86,29 +120,26 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let map = self.entries.read().ok()?;
-        let (loaded, value) = map.get(key)?;
-        (loaded.elapsed() < TTL).then(|| value.clone())
+        self.entries.read(|map| {
+            let (loaded, value) = map.get(key)?;
+            (loaded.elapsed() < TTL).then(|| value.clone())
+        })
     }
 
     /// Call before reading from the store what will be inserted.
     pub fn loading(&self) -> Loading {
-        self.removals.loading()
+        self.entries.loading()
     }
 
     /// Caches `value` under `key` unless an entry was removed (or the cache cleared) since
-    /// `loading` was taken: the value may then predate that change. Skipping costs one more
-    /// read later; any removal counts, because changes are rare and a stale entry is worse.
+    /// `loading` was taken.
     pub fn insert(&self, key: K, value: Arc<V>, loading: Loading) {
-        if let Ok(mut map) = self.entries.write() {
-            if self.removals.since(loading) {
-                return;
-            }
+        self.entries.insert(loading, |map| {
             if map.len() >= CAPACITY {
                 map.clear();
             }
             map.insert(key, (Instant::now(), value));
-        }
+        });
     }
 
     pub fn remove<Q>(&self, key: &Q)
@@ -116,21 +147,13 @@ impl<K: Eq + Hash, V> TtlCache<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        let mut map = self
-            .entries
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.removals.bump();
-        map.remove(key);
+        self.entries.remove(|map| {
+            map.remove(key);
+        });
     }
 
     pub fn clear(&self) {
-        let mut map = self
-            .entries
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.removals.bump();
-        map.clear();
+        self.entries.remove(HashMap::clear);
     }
 }
 

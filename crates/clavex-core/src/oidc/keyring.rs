@@ -2,17 +2,14 @@
 //! published for verification. Entries are re-read from the store after `REFRESH_SECONDS`, so a
 //! rotation on another node is seen within that time.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, RwLock},
-};
+use std::{collections::HashMap, sync::Arc};
 
 use clavex_crypto::signing::{SigningKey, VerifyingKey};
 use clavex_store::SigningKeyRecord;
 
 use crate::{
     Core, CoreError, CoreResult,
-    cache::{Loading, Removals},
+    cache::{Guarded, Loading},
     keys::seal_aad,
 };
 
@@ -37,36 +34,30 @@ struct Entry {
 
 #[derive(Default)]
 pub struct Keyring {
-    entries: RwLock<HashMap<String, Entry>>,
-    /// Counted under the write lock of `entries`, so that a load that read the keys before a
-    /// rotation on this node does not put them back after it (see [`Loading`]).
-    removals: Removals,
+    /// Guarded, so that a load that read the keys before a rotation on this node does not put
+    /// them back after it (see [`Loading`]).
+    entries: Guarded<HashMap<String, Entry>>,
 }
 
 impl Keyring {
     /// Forgets an org's keys (after a rotation on this node).
     pub fn invalidate(&self, org_id: &str) {
-        let mut map = self
-            .entries
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.removals.bump();
-        map.remove(org_id);
+        self.entries.remove(|map| {
+            map.remove(org_id);
+        });
     }
 
     fn cached(&self, org_id: &str, now: i64) -> Option<Arc<OrgKeys>> {
-        let map = self.entries.read().ok()?;
-        let entry = map.get(org_id)?;
-        (now - entry.loaded_at < REFRESH_SECONDS && entry.loaded_at <= now)
-            .then(|| entry.keys.clone())
+        self.entries.read(|map| {
+            let entry = map.get(org_id)?;
+            (now - entry.loaded_at < REFRESH_SECONDS && entry.loaded_at <= now)
+                .then(|| entry.keys.clone())
+        })
     }
 
     /// Keeps `keys` unless an entry was invalidated since `loading` was taken.
     fn store(&self, org_id: &str, now: i64, keys: Arc<OrgKeys>, loading: Loading) {
-        if let Ok(mut map) = self.entries.write() {
-            if self.removals.since(loading) {
-                return;
-            }
+        self.entries.insert(loading, |map| {
             map.insert(
                 org_id.to_string(),
                 Entry {
@@ -74,7 +65,7 @@ impl Keyring {
                     keys,
                 },
             );
-        }
+        });
     }
 }
 
@@ -86,7 +77,7 @@ impl Core {
         if let Some(keys) = self.keyring.cached(org_id, now) {
             return Ok(keys);
         }
-        let loading = self.keyring.removals.loading();
+        let loading = self.keyring.entries.loading();
         let records = self.store.list_signing_keys(org_id, now).await?;
         let keys = Arc::new(self.build_org_keys(org_id, &records, now)?);
         self.keyring.store(org_id, now, keys.clone(), loading);
@@ -162,7 +153,7 @@ mod tests {
     #[test]
     fn keys_read_before_a_rotation_are_not_cached() {
         let ring = Keyring::default();
-        let before = ring.removals.loading();
+        let before = ring.entries.loading();
         ring.invalidate("org");
         ring.store("org", 100, keys(), before);
         assert!(
@@ -170,7 +161,7 @@ mod tests {
             "stale keys were put back"
         );
 
-        ring.store("org", 100, keys(), ring.removals.loading());
+        ring.store("org", 100, keys(), ring.entries.loading());
         assert!(ring.cached("org", 100).is_some());
         assert!(ring.cached("org", 100 + REFRESH_SECONDS).is_none());
     }
